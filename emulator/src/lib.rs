@@ -1,1 +1,19 @@
 //! An offline testbed for the forwarder: S3, its notifications, Lambda, and Site24x7.
+//!
+//! Layout:
+//! - [`emulator`]: the facade — [`Emulator::start`] runs everything in process on loopback
+//!   ports and hands out clients, addresses and notification subscriptions.
+//! - [`s3`]: an in-memory S3 on `s3s` (SigV4, checksums, multipart, listings, notification
+//!   configuration), served by [`S3Server`].
+//! - [`notify`]: S3 event records, matching bucket notification configurations, delivery to
+//!   subscribers ([`Notifier`], [`Notification`]), and the SQS/SNS/EventBridge wrappers.
+//!
+//! The binary `flowlog-emulator serve` runs the same servers as a process.
+
+pub mod emulator;
+pub mod notify;
+pub mod s3;
+
+pub use emulator::{Emulator, EmulatorBuilder, EmulatorError};
+pub use notify::{CreatedBy, Destination, Notification, Notifier, ObjectCreated, Subscription};
+pub use s3::{S3Server, S3Settings, ServeError};

@@ -1,0 +1,241 @@
+//! Serving the S3 backend over TCP: hyper-util's auto (HTTP/1 + HTTP/2) connection builder on a
+//! bound tokio listener, a request id per request, and graceful shutdown.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http_body_util::BodyExt as _;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use s3s::auth::SimpleAuth;
+use s3s::service::{S3Service, S3ServiceBuilder};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::backend::{Backend, RequestContext};
+use super::settings::S3Settings;
+use crate::notify::Notifier;
+
+/// How long in-flight requests get to finish once shutdown starts.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// Why the S3 server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The listen address is taken or not allowed.
+    #[error(
+        "cannot listen on {addr} for the emulated S3: {source} (choose another --s3-addr, or port 0)"
+    )]
+    Bind {
+        /// The address that was requested.
+        addr: SocketAddr,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+}
+
+/// A running emulated S3; dropping it stops the server (in-flight requests get a grace period).
+#[derive(Debug)]
+pub struct S3Server {
+    addr: SocketAddr,
+    shutdown: CancellationToken,
+    task: Option<JoinHandle<()>>,
+}
+
+impl S3Server {
+    /// Binds `addr` (port 0 picks a free port) and starts serving in the background.
+    ///
+    /// # Errors
+    /// [`ServeError::Bind`] when the address cannot be bound.
+    pub async fn start(
+        addr: SocketAddr,
+        settings: S3Settings,
+        notifier: Notifier,
+    ) -> Result<Self, ServeError> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServeError::Bind { addr, source })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| ServeError::Bind { addr, source })?;
+        Ok(Self::serve(listener, local, settings, notifier))
+    }
+
+    /// Serves on an already bound listener (tests and callers that bind first).
+    #[must_use]
+    pub fn serve(
+        listener: TcpListener,
+        local: SocketAddr,
+        settings: S3Settings,
+        notifier: Notifier,
+    ) -> Self {
+        let service = build_service(settings, notifier);
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(accept_loop(listener, service, shutdown.clone()));
+        tracing::info!(addr = %local, "emulated S3 listening");
+        Self {
+            addr: local,
+            shutdown,
+            task: Some(task),
+        }
+    }
+
+    /// The bound socket address.
+    #[must_use]
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The endpoint URL for clients, e.g. `http://127.0.0.1:41001`.
+    #[must_use]
+    pub fn uri(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to a grace period), then returns.
+    pub async fn shutdown(mut self) {
+        self.shutdown.cancel();
+        if let Some(task) = self.task.take()
+            && let Err(e) = task.await
+        {
+            tracing::warn!(error = %e, "emulated S3 accept loop ended abnormally");
+        }
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+fn build_service(settings: S3Settings, notifier: Notifier) -> S3Service {
+    let auth = SimpleAuth::from_single(settings.access_key.clone(), settings.secret_key.clone());
+    let mut builder = S3ServiceBuilder::new(Backend::new(Arc::new(settings), notifier));
+    builder.set_auth(auth);
+    builder.build()
+}
+
+async fn accept_loop(listener: TcpListener, service: S3Service, shutdown: CancellationToken) {
+    let graceful = GracefulShutdown::new();
+    let builder = auto::Builder::new(TokioExecutor::new());
+    loop {
+        let accepted = tokio::select! {
+            () = shutdown.cancelled() => break,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(x) => x,
+            Err(e) => {
+                // Out of file descriptors and the like: back off briefly instead of spinning.
+                tracing::warn!(error = %e, "emulated S3 failed to accept a connection");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let svc = service.clone();
+        let handler = hyper::service::service_fn(move |req| handle(svc.clone(), peer, req));
+        let conn = builder
+            .serve_connection(TokioIo::new(stream), handler)
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, %peer, "emulated S3 connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(GRACE) => tracing::warn!("emulated S3 shut down with requests still in flight"),
+    }
+}
+
+fn new_request_id() -> String {
+    format!("{:016X}", rand::random::<u64>())
+}
+
+fn new_host_id() -> String {
+    base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 32]>())
+}
+
+/// Runs one request through s3s with a fresh request id, which it also puts in the response
+/// headers and, for errors, in the XML body (`<RequestId>` matches `x-amz-request-id`).
+async fn handle(
+    service: S3Service,
+    peer: SocketAddr,
+    mut req: http::Request<Incoming>,
+) -> Result<http::Response<s3s::Body>, Infallible> {
+    let ctx = RequestContext {
+        request_id: new_request_id(),
+        host_id: new_host_id(),
+        peer,
+    };
+    req.extensions_mut().insert(ctx.clone());
+    let req = req.map(s3s::Body::from);
+    let mut resp = match service.call(req).await {
+        Ok(resp) => resp,
+        Err(e) => {
+            tracing::warn!(error = ?e, "emulated S3 could not turn a request into a response");
+            let mut err = s3s::S3Error::with_message(
+                s3s::S3ErrorCode::InternalError,
+                "the emulator failed to answer",
+            );
+            err.set_request_id(ctx.request_id.clone());
+            err.to_http_response().unwrap_or_else(|_| {
+                let mut r = http::Response::new(s3s::Body::empty());
+                *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+                r
+            })
+        }
+    };
+    let headers = resp.headers_mut();
+    if let Ok(v) = http::HeaderValue::from_str(&ctx.request_id) {
+        headers.insert("x-amz-request-id", v);
+    }
+    if let Ok(v) = http::HeaderValue::from_str(&ctx.host_id) {
+        headers.insert("x-amz-id-2", v);
+    }
+    if resp.status().is_client_error() || resp.status().is_server_error() {
+        resp = with_request_id_in_error(resp, &ctx).await;
+    }
+    Ok(resp)
+}
+
+async fn with_request_id_in_error(
+    resp: http::Response<s3s::Body>,
+    ctx: &RequestContext,
+) -> http::Response<s3s::Body> {
+    let (mut parts, body) = resp.into_parts();
+    let bytes = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not buffer an S3 error body");
+            Bytes::new()
+        }
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let rewritten = match text.rfind("</Error>") {
+        Some(at) if !text.contains("<RequestId>") => {
+            let extra = format!(
+                "<RequestId>{}</RequestId><HostId>{}</HostId>",
+                ctx.request_id, ctx.host_id
+            );
+            format!("{}{}{}", &text[..at], extra, &text[at..])
+        }
+        _ => text.into_owned(),
+    };
+    parts.headers.insert(
+        http::header::CONTENT_LENGTH,
+        http::HeaderValue::from(rewritten.len()),
+    );
+    http::Response::from_parts(parts, s3s::Body::from(rewritten))
+}

@@ -1,0 +1,47 @@
+//! Settings of the emulated S3 and their documented defaults.
+
+use std::fmt;
+
+/// Default access key id accepted by the emulator (`--access-key`).
+pub const DEFAULT_ACCESS_KEY: &str = "flowlog";
+/// Default secret access key (`--secret-key`); not a secret, it only guards a local test server.
+pub const DEFAULT_SECRET_KEY: &str = "flowlog-secret";
+/// Default region reported in event records and by GetBucketLocation/HeadBucket.
+pub const DEFAULT_REGION: &str = "us-east-1";
+/// Default object size cap: 1 GiB (objects live in memory).
+pub const DEFAULT_MAX_OBJECT_SIZE: u64 = 1 << 30;
+
+/// How the emulated S3 authenticates and what it accepts.
+#[derive(Clone, PartialEq, Eq)]
+pub struct S3Settings {
+    /// The one access key id SigV4 requests must be signed with.
+    pub access_key: String,
+    /// Its secret key (never logged: `Debug` redacts it).
+    pub secret_key: String,
+    /// The region of every bucket.
+    pub region: String,
+    /// Largest object (single PUT, or sum of parts) accepted; larger ones get `EntityTooLarge`.
+    pub max_object_size: u64,
+}
+
+impl Default for S3Settings {
+    fn default() -> Self {
+        Self {
+            access_key: DEFAULT_ACCESS_KEY.to_owned(),
+            secret_key: DEFAULT_SECRET_KEY.to_owned(),
+            region: DEFAULT_REGION.to_owned(),
+            max_object_size: DEFAULT_MAX_OBJECT_SIZE,
+        }
+    }
+}
+
+impl fmt::Debug for S3Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"<redacted>")
+            .field("region", &self.region)
+            .field("max_object_size", &self.max_object_size)
+            .finish()
+    }
+}
