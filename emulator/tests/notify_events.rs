@@ -441,3 +441,69 @@ async fn rejects_unknown_event_names_and_filter_rules() -> Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn saving_a_queue_configuration_sends_an_s3_test_event_but_a_lambda_one_does_not()
+-> Result<()> {
+    let emulator = Emulator::start().await?;
+    let s3 = emulator.s3_client();
+    s3.create_bucket().bucket("tested").send().await?;
+    let mut events = emulator.notifications();
+
+    let queue = QueueConfiguration::builder()
+        .id("q")
+        .queue_arn(QUEUE)
+        .events(Event::from("s3:ObjectCreated:*"))
+        .build()?;
+    s3.put_bucket_notification_configuration()
+        .bucket("tested")
+        .notification_configuration(
+            NotificationConfiguration::builder()
+                .queue_configurations(queue)
+                .build(),
+        )
+        .send()
+        .await?;
+    let test = next(&mut events)?;
+    bucket_with_existing(
+        &s3,
+        "tested",
+        lambda_config("l", &[Event::from("s3:ObjectCreated:*")], None, None)?,
+    )
+    .await?;
+
+    assert!(test.is_test_event());
+    assert_eq!(
+        test.destination,
+        Destination::Queue {
+            queue_arn: QUEUE.to_owned()
+        }
+    );
+    assert_eq!(
+        test.event.get("Bucket").and_then(|b| b.as_str()),
+        Some("tested")
+    );
+    assert_eq!(test.event_name(), None, "no Records in a test event");
+    assert!(
+        events.try_recv().is_none(),
+        "Lambda destinations get no test event"
+    );
+    Ok(())
+}
+
+async fn bucket_with_existing(
+    s3: &Client,
+    bucket: &str,
+    entry: LambdaFunctionConfiguration,
+) -> Result<()> {
+    s3.put_bucket_notification_configuration()
+        .bucket(bucket)
+        .notification_configuration(
+            NotificationConfiguration::builder()
+                .lambda_function_configurations(entry)
+                .build(),
+        )
+        .send()
+        .await?;
+    Ok(())
+}

@@ -23,7 +23,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 pub use key::{decode_event_key, encode_event_key};
-pub use record::{CreatedBy, ObjectCreated, event_record, s3_event};
+pub use record::{CreatedBy, ObjectCreated, event_record, s3_event, test_event};
 pub use rules::{Destination, Rule};
 
 /// One event on its way to one destination of a bucket's notification configuration.
@@ -33,17 +33,24 @@ pub struct Notification {
     pub destination: Destination,
     /// The configuration entry that matched (also in the record's `s3.configurationId`).
     pub configuration_id: String,
-    /// The document S3 sends: `{"Records":[{…}]}` with exactly one record.
+    /// The document S3 sends: `{"Records":[{…}]}` with exactly one record, or, right after a
+    /// queue or topic configuration is saved, the `s3:TestEvent` document (no `Records`).
     pub event: Value,
 }
 
 impl Notification {
-    /// The record's `eventName`, e.g. `ObjectCreated:Put`.
+    /// The record's `eventName`, e.g. `ObjectCreated:Put` (None for `s3:TestEvent`).
     #[must_use]
     pub fn event_name(&self) -> Option<&str> {
         self.event
             .pointer("/Records/0/eventName")
             .and_then(Value::as_str)
+    }
+
+    /// Whether this is the `s3:TestEvent` a configuration change produces (skip it).
+    #[must_use]
+    pub fn is_test_event(&self) -> bool {
+        self.event.get("Event").and_then(Value::as_str) == Some("s3:TestEvent")
     }
 
     /// The bucket name of the record.

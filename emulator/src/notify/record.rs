@@ -30,6 +30,19 @@ impl CreatedBy {
         }
     }
 
+    /// Parses an `eventName` such as `ObjectCreated:Put` back (None for other events).
+    #[must_use]
+    pub fn from_event_name(name: &str) -> Option<Self> {
+        [
+            Self::Put,
+            Self::Post,
+            Self::Copy,
+            Self::CompleteMultipartUpload,
+        ]
+        .into_iter()
+        .find(|c| c.event_name() == name)
+    }
+
     /// The EventBridge `detail.reason` for the same request.
     #[must_use]
     pub fn eventbridge_reason(self) -> &'static str {
@@ -116,4 +129,17 @@ pub fn event_record(created: &ObjectCreated, configuration_id: &str) -> Value {
 #[must_use]
 pub fn s3_event(records: Vec<Value>) -> Value {
     json!({ "Records": records })
+}
+
+/// The `s3:TestEvent` S3 sends to queue and topic destinations when a configuration is saved.
+#[must_use]
+pub fn test_event(bucket: &str, time: DateTime<Utc>, request_id: &str, host_id: &str) -> Value {
+    json!({
+        "Service": "Amazon S3",
+        "Event": "s3:TestEvent",
+        "Time": time.to_rfc3339_opts(SecondsFormat::Millis, true),
+        "Bucket": bucket,
+        "RequestId": request_id,
+        "HostId": host_id,
+    })
 }

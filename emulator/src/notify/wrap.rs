@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 use super::key::decode_event_key;
+use super::record::CreatedBy;
 
 /// A UUID-shaped id derived from `seed`.
 fn content_id(seed: &str) -> String {
@@ -145,12 +146,9 @@ pub fn sns_in_sqs_event(s3_events: &[Value], topic_arn: &str, queue_arn: &str) -
 }
 
 fn reason_for(event_name: &str) -> &'static str {
-    match event_name {
-        "ObjectCreated:Post" => "POST Object",
-        "ObjectCreated:Copy" => "CopyObject",
-        "ObjectCreated:CompleteMultipartUpload" => "CompleteMultipartUpload",
-        _ => "PutObject",
-    }
+    CreatedBy::from_event_name(event_name)
+        .unwrap_or(CreatedBy::Put)
+        .eventbridge_reason()
 }
 
 /// S3 → EventBridge: one `Object Created` event per record, key decoded, lower-case `etag`.

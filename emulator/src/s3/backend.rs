@@ -33,6 +33,8 @@ pub(crate) struct Backend {
 /// The bucket owner's canonical id, as S3 shows it in listings and event records.
 pub(crate) const OWNER_ID: &str =
     "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a";
+/// The bucket owner's principal id as event records show it (`ownerIdentity.principalId`).
+pub(crate) const OWNER_PRINCIPAL: &str = "A3FLOWLOGEMULATOR";
 /// The bucket owner's display name.
 pub(crate) const OWNER_NAME: &str = "flowlog-emulator";
 

@@ -18,5 +18,5 @@ mod server;
 pub mod settings;
 mod store;
 
-pub use server::{S3Server, ServeError};
+pub use server::{S3Server, ServeError, build_service};
 pub use settings::S3Settings;

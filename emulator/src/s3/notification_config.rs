@@ -4,10 +4,10 @@ use chrono::Utc;
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 
-use super::backend::{Backend, OWNER_ID, RequestContext, no_such_bucket};
+use super::backend::{Backend, OWNER_PRINCIPAL, RequestContext, context, no_such_bucket};
 use crate::notify::rules::is_known_event_pattern;
 use crate::notify::{
-    CreatedBy, Destination, Notification, ObjectCreated, Rule, event_record, s3_event,
+    CreatedBy, Destination, Notification, ObjectCreated, Rule, event_record, s3_event, test_event,
 };
 
 /// What the backend knows about a just-created object, handed to [`Backend::object_created`].
@@ -104,6 +104,7 @@ impl Backend {
         &self,
         req: S3Request<PutBucketNotificationConfigurationInput>,
     ) -> S3Result<S3Response<PutBucketNotificationConfigurationOutput>> {
+        let ctx = context(&req);
         let bucket_name = req.input.bucket;
         let mut config = req.input.notification_configuration;
         let mut rules = Vec::new();
@@ -130,7 +131,19 @@ impl Backend {
             .get_mut(&bucket_name)
             .ok_or_else(|| no_such_bucket(&bucket_name))?;
         bucket.notification = config;
-        bucket.rules = rules;
+        bucket.rules.clone_from(&rules);
+        drop(buckets);
+        // Like S3: queues and topics get an `s3:TestEvent` when a configuration is saved.
+        for rule in rules
+            .iter()
+            .filter(|r| !matches!(r.destination, Destination::Lambda { .. }))
+        {
+            self.notifier.publish(&Notification {
+                destination: rule.destination.clone(),
+                configuration_id: rule.configuration_id.clone(),
+                event: test_event(&bucket_name, Utc::now(), &ctx.request_id, &ctx.host_id),
+            });
+        }
         Ok(S3Response::new(
             PutBucketNotificationConfigurationOutput::default(),
         ))
@@ -178,7 +191,7 @@ impl Backend {
             sequencer: self.notifier.next_sequencer(),
             event_time: Utc::now(),
             principal_id: format!("AWS:{}", self.settings.access_key),
-            owner_id: OWNER_ID.to_owned(),
+            owner_id: OWNER_PRINCIPAL.to_owned(),
             source_ip: ctx.peer.ip().to_string(),
             request_id: ctx.request_id.clone(),
             host_id: ctx.host_id.clone(),

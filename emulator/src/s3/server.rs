@@ -116,7 +116,10 @@ impl Drop for S3Server {
     }
 }
 
-fn build_service(settings: S3Settings, notifier: Notifier) -> S3Service {
+/// The emulated S3 as an `s3s` service without a socket: for in-process clients such as
+/// `s3s_aws::Client::from(service)` (fast tests), or for serving it in another HTTP stack.
+#[must_use]
+pub fn build_service(settings: S3Settings, notifier: Notifier) -> S3Service {
     let auth = SimpleAuth::from_single(settings.access_key.clone(), settings.secret_key.clone());
     let mut builder = S3ServiceBuilder::new(Backend::new(Arc::new(settings), notifier));
     builder.set_auth(auth);
