@@ -315,3 +315,42 @@ async fn a_boto3_script_round_trips_and_its_log_uploads_notify() -> Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_browser_style_post_upload_fires_object_created_post() -> Result<()> {
+    let emulator = Emulator::start().await?;
+    let home = tempfile::tempdir()?;
+    notify_all_created(&emulator, "post-bucket").await?;
+    let mut events = emulator.notifications();
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients/boto3_presigned_post.py");
+
+    let mut cmd = tool(&emulator, "python", home.path())?;
+    cmd.arg(script)
+        .arg(emulator.s3_uri())
+        .arg("post-bucket")
+        .arg("forms/a b.log");
+    let status = run(cmd).await?;
+
+    assert_eq!(status.trim(), "204");
+    let n = next(&mut events)?;
+    assert_eq!(n.event_name(), Some("ObjectCreated:Post"));
+    assert_eq!(
+        n.event
+            .pointer("/Records/0/s3/object/key")
+            .and_then(|v| v.as_str()),
+        Some("forms/a+b.log")
+    );
+    let stored = emulator
+        .s3_client()
+        .get_object()
+        .bucket("post-bucket")
+        .key("forms/a b.log")
+        .send()
+        .await?;
+    assert_eq!(
+        stored.body.collect().await?.to_vec(),
+        b"posted by a browser form\n"
+    );
+    Ok(())
+}

@@ -232,3 +232,100 @@ pub(crate) fn checksum_of(
         checksum_type: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blob(data: &'static [u8]) -> Option<StreamingBlob> {
+        Some(StreamingBlob::from(s3s::Body::from(Bytes::from_static(
+            data,
+        ))))
+    }
+
+    fn crc32_of(data: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(data).to_be_bytes())
+    }
+
+    #[tokio::test]
+    async fn verifies_claimed_checksums_and_the_size_cap() {
+        let hello = b"hello";
+        let md5_b64 = base64::engine::general_purpose::STANDARD.encode(Md5::digest(hello));
+        let good_crc = crc32_of(hello);
+        let cases: Vec<(&str, Claims<'_>, u64, Option<&str>)> = vec![
+            ("no claims", Claims::default(), 100, None),
+            (
+                "matching crc32",
+                Claims {
+                    checksum: checksum_of(Some(&good_crc), None, None, None, None),
+                    ..Claims::default()
+                },
+                100,
+                None,
+            ),
+            (
+                "wrong crc32",
+                Claims {
+                    checksum: checksum_of(Some(&"AAAAAA==".to_owned()), None, None, None, None),
+                    ..Claims::default()
+                },
+                100,
+                Some("BadDigest"),
+            ),
+            (
+                "matching md5",
+                Claims {
+                    content_md5: Some(&md5_b64),
+                    ..Claims::default()
+                },
+                100,
+                None,
+            ),
+            (
+                "md5 not base64",
+                Claims {
+                    content_md5: Some("***"),
+                    ..Claims::default()
+                },
+                100,
+                Some("InvalidDigest"),
+            ),
+            (
+                "over the cap while streaming",
+                Claims::default(),
+                4,
+                Some("EntityTooLarge"),
+            ),
+            (
+                "declared length over the cap",
+                Claims {
+                    length: Some(10),
+                    ..Claims::default()
+                },
+                5,
+                Some("EntityTooLarge"),
+            ),
+        ];
+        for (name, claims, cap, want) in cases {
+            let got = receive(blob(hello), cap, claims, &HeaderMap::new(), None).await;
+            let code = got.as_ref().err().map(|e| e.code().as_str().to_owned());
+            assert_eq!(code.as_deref(), want, "case {name:?}");
+            if let Ok(r) = got {
+                assert_eq!(&r.data[..], hello, "case {name:?}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn computes_the_algorithm_named_by_the_sdk_header_even_without_a_value() {
+        let claims = Claims {
+            algorithm: Some("crc32"),
+            ..Claims::default()
+        };
+        let got = receive(blob(b"abc"), 100, claims, &HeaderMap::new(), None).await;
+        assert_eq!(
+            got.ok().and_then(|r| r.checksum.checksum_crc32),
+            Some(crc32_of(b"abc"))
+        );
+    }
+}
