@@ -16,8 +16,9 @@ use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use crate::notify::{Notifier, Subscription};
 use crate::s3::{S3Server, S3Settings, ServeError};
 
-/// Why the emulator could not start.
+/// Why the emulator could not start (more parts, more variants: hence non-exhaustive).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum EmulatorError {
     /// The S3 server could not start.
     #[error(transparent)]
