@@ -326,3 +326,20 @@ async fn stops_serving_when_the_handle_is_dropped() -> Result<()> {
     assert!(refused);
     Ok(())
 }
+
+#[tokio::test]
+async fn the_stats_json_keeps_its_shape() -> Result<()> {
+    let mock = MockSite24x7::start().await?;
+    upload(&mock, gzip(&serde_json::to_vec(&records(2))?)?)
+        .send()
+        .await?;
+    upload_replacing(&mock, gzip(b"[]")?, "X-LogType", "other").await?;
+
+    let stats: Value = reqwest::get(format!("{}/_emulator/stats", mock.uri()))
+        .await?
+        .json()
+        .await?;
+
+    insta::assert_json_snapshot!("stats", stats, { ".gzip_bytes" => "[gzip-bytes]" });
+    Ok(())
+}

@@ -248,3 +248,43 @@ async fn wait_idle_reports_how_many_invocations_are_still_pending() -> Result<()
     assert!(err.is_some_and(|e| e.to_string().starts_with("1 invocation")));
     Ok(())
 }
+
+#[tokio::test]
+async fn the_invocations_and_dead_letters_json_keeps_its_shape() -> Result<()> {
+    let api = quick().max_retry_attempts(1).start().await?;
+    let http = reqwest::Client::new();
+    api.invoke(json!({"Records": [{"s3": {"object": {"key": "a b"}}}]}));
+    api.invoke(json!({"ok": true}));
+    for answer in ["error", "response", "error"] {
+        let rid = request_id(&next(&http, &api).await?);
+        let body = if answer == "error" {
+            r#"{"errorMessage":"boom","errorType":"Boom"}"#
+        } else {
+            r#"{"done":1}"#
+        };
+        http.post(url(&api, &format!("invocation/{rid}/{answer}")))
+            .body(body)
+            .send()
+            .await?;
+    }
+    api.wait_idle(WAIT).await?;
+
+    let invocations: Value = http
+        .get(format!("{}/_emulator/invocations", api.uri()))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let letters: Value = http
+        .get(format!("{}/_emulator/dead-letters", api.uri()))
+        .send()
+        .await?
+        .json()
+        .await?;
+
+    insta::assert_json_snapshot!("invocations", invocations, {
+        "[].id" => "[id]", "[].attempts[].request_id" => "[request-id]"
+    });
+    insta::assert_json_snapshot!("dead_letters", letters, { "[].id" => "[id]" });
+    Ok(())
+}
