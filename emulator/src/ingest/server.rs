@@ -195,6 +195,7 @@ async fn upload(shared: &Shared, req: Request<Incoming>) -> Result<Resp, ResetCo
     let response = match decision.effect {
         Some(Effect::Reset) => {
             shared.lock().stats.connection_resets += 1;
+            tracing::info!("mock Site24x7 dropped an upload's connection (reset_connection fault)");
             return Err(ResetConnection);
         }
         Some(Effect::LicenseExceeded) => {
@@ -216,7 +217,13 @@ async fn upload(shared: &Shared, req: Request<Incoming>) -> Result<Resp, ResetCo
             Err(rejection) => rejected(rejection),
         },
     };
-    shared.count_status(response.status().as_u16());
+    let status = response.status().as_u16();
+    shared.count_status(status);
+    let upload_id = response
+        .headers()
+        .get("x-uploadid")
+        .and_then(|v| v.to_str().ok());
+    tracing::info!(status, upload_id, "mock Site24x7 answered an upload");
     Ok(response)
 }
 

@@ -178,6 +178,13 @@ impl Book {
                 return Err(Refusal::Stale);
             }
             let succeeded = matches!(result, AttemptResult::Succeeded { .. });
+            tracing::info!(
+                invocation = %invocation.id,
+                attempt = attempt + 1,
+                succeeded,
+                timed_out = result == AttemptResult::TimedOut,
+                "Lambda attempt ended"
+            );
             invocation.attempts[attempt].result = result.clone();
             let made = invocation.attempts.len();
             if succeeded {
