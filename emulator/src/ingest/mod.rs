@@ -229,6 +229,10 @@ impl MockSite24x7 {
 
     /// Replaces the fault rules applied to the next uploads.
     ///
+    /// For each upload the rules are tried in order: the first with uses left (`times`) whose
+    /// probability draw fires decides; a rule that does not fire passes to the next, and with
+    /// no rule firing the upload is processed normally. Faulted uploads store nothing.
+    ///
     /// # Errors
     /// [`IngestError::InvalidFault`] when a rule is contradictory; no rule is installed then.
     pub fn faults(&self, faults: Vec<Fault>) -> Result<(), IngestError> {
