@@ -7,13 +7,21 @@
 //!   configuration), served by [`S3Server`].
 //! - [`notify`]: S3 event records, matching bucket notification configurations, delivery to
 //!   subscribers ([`Notifier`], [`Notification`]), and the SQS/SNS/EventBridge wrappers.
+//! - [`ingest`]: a mock Site24x7 upload endpoint that validates, records and injects faults
+//!   ([`MockSite24x7`], [`Fault`]).
+//! - [`runtime_api`]: a Lambda Runtime API with asynchronous-invoke retries and dead letters
+//!   ([`LambdaRuntimeApi`]).
 //!
 //! The binary `flowlog-emulator serve` runs the same servers as a process.
 
 pub mod emulator;
+pub mod ingest;
 pub mod notify;
+pub mod runtime_api;
 pub mod s3;
 
 pub use emulator::{Emulator, EmulatorBuilder, EmulatorError};
 pub use notify::{CreatedBy, Destination, Notification, Notifier, ObjectCreated, Subscription};
+pub use ingest::{Fault, MockSite24x7};
+pub use runtime_api::LambdaRuntimeApi;
 pub use s3::{S3Server, S3Settings, ServeError};
