@@ -1,28 +1,54 @@
 //! The facade: start the whole testbed in process on loopback ports, wiremock-style.
 //!
+//! Three servers start together: the S3, the mock Site24x7 ([`Emulator::ingest`]) and the
+//! Lambda Runtime API ([`Emulator::lambda_runtime`]). Every S3 notification whose destination
+//! is a Lambda function becomes an asynchronous invocation of the one emulated function, as
+//! S3 would invoke it.
+//!
 //! ```no_run
-//! # async fn demo() -> Result<(), flowlog_emulator::EmulatorError> {
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let emulator = flowlog_emulator::Emulator::start().await?;
-//! let s3 = emulator.s3_client();
-//! let mut events = emulator.notifications();
-//! s3.create_bucket().bucket("logs").send().await.ok();
-//! # drop(events); Ok(()) }
+//! emulator.create_bucket_with_trigger("flow-logs").await?;
+//! // ... PUT flow-log objects; run the forwarder against emulator.lambda_runtime().addr() ...
+//! let received = emulator.ingest().records();
+//! # drop(received); Ok(()) }
 //! ```
 
 use std::net::SocketAddr;
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_s3::types::{Event, LambdaFunctionConfiguration, NotificationConfiguration};
+use futures::StreamExt as _;
+use tokio::task::JoinHandle;
 
-use crate::notify::{Notifier, Subscription};
+use crate::ingest::{IngestError, MockSite24x7, MockSite24x7Builder};
+use crate::notify::{Destination, Notifier, Subscription};
+use crate::runtime_api::{LambdaRuntimeApi, LambdaRuntimeApiBuilder, RuntimeApiError};
 use crate::s3::{S3Server, S3Settings, ServeError};
 
-/// Why the emulator could not start (more parts, more variants: hence non-exhaustive).
+/// Why the emulator could not start or be set up (non-exhaustive: parts may be added).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum EmulatorError {
     /// The S3 server could not start.
     #[error(transparent)]
     S3(#[from] ServeError),
+    /// The mock Site24x7 could not start.
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    /// The Lambda Runtime API could not start.
+    #[error(transparent)]
+    RuntimeApi(#[from] RuntimeApiError),
+    /// A setup call against the emulated S3 failed.
+    #[error("emulated S3: {operation} on bucket {bucket} failed: {message}")]
+    Setup {
+        /// The S3 operation.
+        operation: &'static str,
+        /// The bucket.
+        bucket: String,
+        /// The SDK's message.
+        message: String,
+    },
 }
 
 /// Options for [`Emulator`]; every field has a documented default (see [`S3Settings`]).
@@ -31,6 +57,8 @@ pub enum EmulatorError {
 pub struct EmulatorBuilder {
     s3: S3Settings,
     s3_addr: SocketAddr,
+    ingest: MockSite24x7Builder,
+    lambda: LambdaRuntimeApiBuilder,
 }
 
 impl Default for EmulatorBuilder {
@@ -38,6 +66,8 @@ impl Default for EmulatorBuilder {
         Self {
             s3: S3Settings::default(),
             s3_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ingest: MockSite24x7::builder(),
+            lambda: LambdaRuntimeApi::builder(),
         }
     }
 }
@@ -72,18 +102,78 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Configures the mock Site24x7 (device key, log type, body cap, address).
+    pub fn ingest(
+        mut self,
+        configure: impl FnOnce(MockSite24x7Builder) -> MockSite24x7Builder,
+    ) -> Self {
+        self.ingest = configure(self.ingest);
+        self
+    }
+
+    /// Configures the Lambda Runtime API (function name, timeout, retry delays, address).
+    pub fn lambda_runtime(
+        mut self,
+        configure: impl FnOnce(LambdaRuntimeApiBuilder) -> LambdaRuntimeApiBuilder,
+    ) -> Self {
+        self.lambda = configure(self.lambda);
+        self
+    }
+
     /// Starts every part and returns the handle.
     ///
     /// # Errors
-    /// [`EmulatorError`] when a listener cannot be bound.
+    /// [`EmulatorError`] when a listener cannot be bound or a setting is invalid.
     pub async fn start(self) -> Result<Emulator, EmulatorError> {
         let notifier = Notifier::new();
+        let lambda = self.lambda.start().await?;
+        let ingest = self.ingest.start().await?;
+        // Subscribe before the S3 accepts its first request, so no event is missed.
+        let subscription = notifier.subscribe();
         let s3 = S3Server::start(self.s3_addr, self.s3.clone(), notifier.clone()).await?;
+        let delivery = tokio::spawn(deliver_to_lambda(subscription, lambda.invoker()));
         Ok(Emulator {
             settings: self.s3,
             notifier,
             s3,
+            ingest,
+            lambda,
+            delivery: AbortOnDrop(delivery),
         })
+    }
+}
+
+/// S3 → Lambda: every notification for a Lambda destination becomes an asynchronous invoke.
+/// The emulator hosts one function, so every Lambda destination invokes it.
+async fn deliver_to_lambda(subscription: Subscription, invoker: crate::runtime_api::Invoker) {
+    let mut lambda_events = subscription
+        .filter(|n| std::future::ready(matches!(n.destination, Destination::Lambda { .. })));
+    while let Some(notification) = lambda_events.next().await {
+        if invoker.invoke(notification.event).is_none() {
+            break;
+        }
+    }
+}
+
+fn setup_error(
+    operation: &'static str,
+    bucket: &str,
+    error: &(dyn std::error::Error + 'static),
+) -> EmulatorError {
+    EmulatorError::Setup {
+        operation,
+        bucket: bucket.to_owned(),
+        message: aws_sdk_s3::error::DisplayErrorContext(error).to_string(),
+    }
+}
+
+/// Stops a background task when its owner goes away.
+#[derive(Debug)]
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -93,6 +183,9 @@ pub struct Emulator {
     settings: S3Settings,
     notifier: Notifier,
     s3: S3Server,
+    ingest: MockSite24x7,
+    lambda: LambdaRuntimeApi,
+    delivery: AbortOnDrop,
 }
 
 impl Emulator {
@@ -164,8 +257,66 @@ impl Emulator {
         &self.notifier
     }
 
-    /// Stops every server and waits until they have stopped.
+    /// The mock Site24x7: its upload URL, received records, stats and fault rules.
+    #[must_use]
+    pub fn ingest(&self) -> &MockSite24x7 {
+        &self.ingest
+    }
+
+    /// The Lambda Runtime API that S3 notifications invoke: its address is what
+    /// `AWS_LAMBDA_RUNTIME_API` holds for the function process.
+    #[must_use]
+    pub fn lambda_runtime(&self) -> &LambdaRuntimeApi {
+        &self.lambda
+    }
+
+    /// Creates a bucket whose "all object create events" invoke the emulated function: the
+    /// trigger a Site24x7 user sets up for `s3-sender.py`.
+    ///
+    /// # Errors
+    /// [`EmulatorError::Setup`] when the bucket cannot be created or configured.
+    pub async fn create_bucket_with_trigger(&self, bucket: &str) -> Result<(), EmulatorError> {
+        let s3 = self.s3_client();
+        s3.create_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(|e| setup_error("CreateBucket", bucket, &e))?;
+        let trigger = LambdaFunctionConfiguration::builder()
+            .id("flowlog-forwarder-trigger")
+            .lambda_function_arn(self.lambda.function_arn())
+            .events(Event::from("s3:ObjectCreated:*"))
+            .build()
+            .map_err(|e| EmulatorError::Setup {
+                operation: "PutBucketNotificationConfiguration",
+                bucket: bucket.to_owned(),
+                message: e.to_string(),
+            })?;
+        s3.put_bucket_notification_configuration()
+            .bucket(bucket)
+            .notification_configuration(
+                NotificationConfiguration::builder()
+                    .lambda_function_configurations(trigger)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| setup_error("PutBucketNotificationConfiguration", bucket, &e))?;
+        Ok(())
+    }
+
+    /// Stops every server and waits until the S3 has stopped.
     pub async fn shutdown(self) {
-        self.s3.shutdown().await;
+        let Self {
+            s3,
+            ingest,
+            lambda,
+            delivery,
+            ..
+        } = self;
+        drop(delivery);
+        drop(ingest);
+        drop(lambda);
+        s3.shutdown().await;
     }
 }

@@ -21,7 +21,7 @@ pub mod runtime_api;
 pub mod s3;
 
 pub use emulator::{Emulator, EmulatorBuilder, EmulatorError};
-pub use notify::{CreatedBy, Destination, Notification, Notifier, ObjectCreated, Subscription};
 pub use ingest::{Fault, MockSite24x7};
+pub use notify::{CreatedBy, Destination, Notification, Notifier, ObjectCreated, Subscription};
 pub use runtime_api::LambdaRuntimeApi;
 pub use s3::{S3Server, S3Settings, ServeError};

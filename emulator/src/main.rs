@@ -1,15 +1,17 @@
 //! `flowlog-emulator`: run the offline testbed as a process.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
-use flowlog_emulator::Emulator;
 use flowlog_emulator::s3::settings::{
     DEFAULT_ACCESS_KEY, DEFAULT_MAX_OBJECT_SIZE, DEFAULT_REGION, DEFAULT_SECRET_KEY,
 };
+use flowlog_emulator::{Emulator, ingest, runtime_api};
 
-/// Offline testbed for the flow-log forwarder: an in-memory S3 with notifications.
+/// Offline testbed for the flow-log forwarder: an in-memory S3 with notifications, a Lambda
+/// Runtime API that S3 notifications invoke, and a mock Site24x7 upload endpoint.
 #[derive(Debug, Parser)]
 #[command(name = "flowlog-emulator", version, about)]
 struct Cli {
@@ -44,6 +46,38 @@ struct ServeArgs {
     /// Largest object accepted, in bytes; larger uploads fail with EntityTooLarge.
     #[arg(long, default_value_t = DEFAULT_MAX_OBJECT_SIZE, value_name = "BYTES")]
     max_object_size: u64,
+
+    /// Address of the mock Site24x7 upload endpoint (POST /upload, /_emulator/*).
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    ingest_addr: SocketAddr,
+
+    /// Device key the mock Site24x7 accepts (X-DeviceKey); others get 400 invalid_account.
+    #[arg(long, env = "FLOWLOG_EMULATOR_DEVICE_KEY", default_value = ingest::DEFAULT_DEVICE_KEY, value_name = "KEY")]
+    device_key: String,
+
+    /// Log type the mock Site24x7 accepts (X-LogType); others get 400 invalid_logtype.
+    #[arg(long, default_value = ingest::DEFAULT_LOG_TYPE, value_name = "TYPE")]
+    log_type: String,
+
+    /// Address of the Lambda Runtime API (the function's AWS_LAMBDA_RUNTIME_API).
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    lambda_runtime_addr: SocketAddr,
+
+    /// Name of the emulated function that S3 notifications invoke.
+    #[arg(long, default_value = runtime_api::DEFAULT_FUNCTION_NAME, value_name = "NAME")]
+    function_name: String,
+
+    /// Function timeout in seconds: an invocation running longer counts as failed.
+    #[arg(long, default_value_t = runtime_api::DEFAULT_TIMEOUT.as_secs(), value_name = "SECONDS")]
+    function_timeout: u64,
+
+    /// Delays before the two asynchronous-invoke retries, in seconds (AWS: about 60 and 120).
+    #[arg(long, value_delimiter = ',', default_values_t = [60.0, 120.0], value_name = "SECONDS,SECONDS")]
+    retry_delays: Vec<f64>,
+
+    /// Retries after a failed invocation, 0 to 2 (Lambda's MaximumRetryAttempts).
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    max_retry_attempts: u8,
 }
 
 #[tokio::main]
@@ -61,15 +95,38 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let retry_delays = args
+        .retry_delays
+        .iter()
+        .map(|s| Duration::try_from_secs_f64(*s))
+        .collect::<Result<Vec<_>, _>>()
+        .context("--retry-delays takes non-negative seconds, e.g. 60,120")?;
     let emulator = Emulator::builder()
         .s3_addr(args.s3_addr)
         .credentials(args.access_key, args.secret_key)
         .region(args.region)
         .max_object_size(args.max_object_size)
+        .ingest(|mock| {
+            mock.bind(args.ingest_addr)
+                .device_key(args.device_key)
+                .log_type(args.log_type)
+        })
+        .lambda_runtime(|lambda| {
+            lambda
+                .bind(args.lambda_runtime_addr)
+                .function_name(args.function_name)
+                .timeout(Duration::from_secs(args.function_timeout))
+                .retry_delays(retry_delays)
+                .max_retry_attempts(args.max_retry_attempts)
+        })
         .start()
         .await
         .context("starting the emulator")?;
-    let addresses = serde_json::json!({ "s3": emulator.s3_uri() });
+    let addresses = serde_json::json!({
+        "s3": emulator.s3_uri(),
+        "ingest": emulator.ingest().uri(),
+        "lambda_runtime": emulator.lambda_runtime().addr(),
+    });
     println!("{addresses}");
     wait_for_signal().await?;
     tracing::info!("shutting down");

@@ -284,6 +284,20 @@ impl LambdaRuntimeApiBuilder {
     }
 }
 
+/// Queues invocations on a [`LambdaRuntimeApi`] from anywhere; see [`LambdaRuntimeApi::invoker`].
+#[derive(Debug, Clone)]
+pub struct Invoker {
+    book: std::sync::Weak<Book>,
+}
+
+impl Invoker {
+    /// Queues an event; `None` when the runtime API has been dropped.
+    #[must_use]
+    pub fn invoke(&self, event: Value) -> Option<String> {
+        self.book.upgrade().map(|book| book.invoke(event))
+    }
+}
+
 /// A running Lambda Runtime API; dropping it stops the server and its retry timers.
 #[derive(Debug)]
 pub struct LambdaRuntimeApi {
@@ -325,6 +339,15 @@ impl LambdaRuntimeApi {
     /// Queues an event for asynchronous invocation; returns the invocation id.
     pub fn invoke(&self, event: Value) -> String {
         self.book.invoke(event)
+    }
+
+    /// A cloneable way to queue invocations from other tasks (e.g. S3 notification delivery).
+    /// It stops working once this handle is dropped: the server is gone by then.
+    #[must_use]
+    pub fn invoker(&self) -> Invoker {
+        Invoker {
+            book: Arc::downgrade(&self.book),
+        }
     }
 
     /// Every invocation with its attempts and state, in invocation order.
