@@ -19,7 +19,9 @@ pub enum PatternError {
         fix: &'static str,
     },
     /// The translated pattern does not compile.
-    #[error("does not compile: {0}")]
+    #[error(
+        "does not compile; fix: correct the pattern (Python `(?P<name>…)` and Java `(?<name>…)` groups both work): {0}"
+    )]
     Syntax(String),
 }
 
