@@ -182,18 +182,19 @@ impl FlowFormat {
     }
 
     /// Reads a header line (`version account-id …`). `None` when the line is not a header:
-    /// a header is only `[a-z-]+` tokens, at least one of them a known field.
+    /// a header is only `[a-z-]+` tokens, more than half of them known fields (so a text log
+    /// line such as `version started` is not mistaken for one).
     ///
     /// # Errors
     /// `Some(Err)` for a header of an unsupported (transit-gateway) or duplicated format.
     #[must_use]
     pub fn from_header(line: &str) -> Option<Result<Self, FormatError>> {
         let names: Vec<&str> = line.split_ascii_whitespace().collect();
-        let header = !names.is_empty()
-            && names.iter().all(|n| is_field_name(n))
-            && names
-                .iter()
-                .any(|n| field(n).is_some() || is_transit_gateway_field(n));
+        let known = names
+            .iter()
+            .filter(|n| field(n).is_some() || is_transit_gateway_field(n))
+            .count();
+        let header = known * 2 > names.len() && names.iter().all(|n| is_field_name(n));
         header.then(|| Self::from_fields(names.into_iter().map(str::to_owned).collect()))
     }
 
@@ -367,6 +368,8 @@ mod tests {
         );
         assert!(FlowFormat::from_header("- eni-1235b8ca123456789 10.0.1.5").is_none());
         assert!(FlowFormat::from_header("ingress egress").is_none());
+        assert!(FlowFormat::from_header("version started").is_none());
+        assert!(FlowFormat::from_header("version").is_some());
         assert!(matches!(
             FlowFormat::from_header("version resource-type account-id tgw-id"),
             Some(Err(FormatError::TransitGateway(_)))

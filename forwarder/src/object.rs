@@ -2,8 +2,8 @@
 //! record written straight into the batcher.
 //!
 //! How the first line decides the object's field list:
-//! 1. a flow-log **header** (`version account-id …`: only `[a-z-]+` tokens, one at least a known
-//!    field) gives the fields, `-` becoming `_` in record keys; the header is never a record.
+//! 1. a flow-log **header** (`version account-id …`: only `[a-z-]+` tokens, more than half of
+//!    them known fields) gives the fields, `-` becoming `_` in record keys; the header is never a record.
 //!    A transit-gateway (v6) header makes every later line unparsable ("unsupported format").
 //! 2. otherwise, when the configured `regex` has only flow-log group names (`account_id` …,
 //!    like Site24x7's VPC profile), those names in regex order are the fields, and lines are split
