@@ -84,3 +84,18 @@ fn the_strftime_config_applies_its_timezone_to_a_regex_parsed_log() -> anyhow::R
     );
     Ok(())
 }
+
+#[test]
+fn log_size_is_the_line_minus_ignored_plus_rewrite_changes_plus_derived_fields()
+-> anyhow::Result<()> {
+    // Arrange: one accepted line through the transforms config.
+    let config = LogTypeConfig::from_file(&fixture("configs/transforms.json"))?;
+    let line = "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK";
+    // Act
+    let (_, summary) = common::parse_bytes(&config, line.as_bytes())?;
+    // Assert: ignored `version` (1) and `log_status` (2); srcaddr's "139" masked to "x" (-2);
+    // the 17 hex digits of interface_id hashed to 64 (+47); derived dst_net "172.31" (+6).
+    let expected = line.len() - 1 - 2 - 2 + 47 + 6;
+    assert_eq!(summary.accounting.log_size, expected as u64, "{summary}");
+    Ok(())
+}
