@@ -219,6 +219,11 @@ impl<'c> ObjectParser<'c> {
     fn classify(&mut self, raw: &[u8], batcher: &mut Batcher) -> LineOutcome {
         let line = raw.strip_suffix(b"\n").unwrap_or(raw);
         let line = line.strip_suffix(b"\r").unwrap_or(line);
+        // A UTF-8 byte-order mark (editors add one) must not hide the header.
+        let line = match line.strip_prefix(b"\xEF\xBB\xBF") {
+            Some(rest) if self.line_no == 1 => rest,
+            _ => line,
+        };
         let Ok(text) = std::str::from_utf8(line) else {
             if matches!(self.mode, Mode::Start) {
                 self.mode = self.headerless_mode();

@@ -209,3 +209,16 @@ fn a_bad_date_is_an_unparsable_line_not_a_wrong_timestamp() -> anyhow::Result<()
     );
     Ok(())
 }
+
+#[test]
+fn a_byte_order_mark_before_the_header_does_not_hide_it() -> anyhow::Result<()> {
+    let mut input = b"\xEF\xBB\xBF".to_vec();
+    input.extend(read_fixture("samples/custom-v5.log")?);
+    let (out, summary) = parse_bytes(&LogTypeConfig::builtin_vpc(), &input)?;
+    assert_eq!(
+        (summary.accounting.header, out.lines().count()),
+        (1, 2),
+        "{summary}"
+    );
+    Ok(())
+}
