@@ -10,6 +10,7 @@
 //! - [`records`]: Site24x7 record rendering, straight into the batch buffer.
 //! - [`batch`]: JSON + gzip batches within Site24x7's caps ([`Batcher`] → [`UploadBatch`]).
 //! - [`accounting`]: per-object counts that add up ([`Accounting`]).
+//! - [`stream`]: the same, pushed chunk by chunk for async bodies ([`ObjectStream`]).
 //! - [`dryrun`]: the `parse` subcommand ([`dry_run`]).
 //! - [`secret`]: credentials that never print.
 //!
@@ -39,6 +40,7 @@ pub mod object;
 pub mod pattern;
 pub mod records;
 pub mod secret;
+pub mod stream;
 pub mod timestamp;
 
 pub use accounting::Accounting;
@@ -50,4 +52,5 @@ pub use input::{MAX_LINE_BYTES, ReadError, parse_reader};
 pub use object::{LineOutcome, ObjectParser, Unparsable, UnparsableReason};
 pub use records::ObjectContext;
 pub use secret::Secret;
+pub use stream::{ObjectStream, StreamEnd};
 pub use timestamp::DateFormat;
