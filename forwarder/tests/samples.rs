@@ -86,3 +86,18 @@ fn the_double_space_line_keeps_every_field_in_place() -> anyhow::Result<()> {
     assert_eq!(record["tcp_flags"], "19");
     Ok(())
 }
+
+#[test]
+fn unknown_fields_in_a_header_are_accepted_as_strings() -> anyhow::Result<()> {
+    // Arrange: v9+ fields this forwarder's table does not know.
+    let input = "version srcaddr encryption-status resource-id start\n9 10.0.0.1 1 eni-1235b8ca123456789 1700000000\n";
+    // Act
+    let (out, summary) = common::parse_bytes(&LogTypeConfig::builtin_vpc(), input.as_bytes())?;
+    // Assert
+    let record: serde_json::Value = serde_json::from_str(out.trim_end())?;
+    assert_eq!(record["encryption_status"], "1");
+    assert_eq!(record["resource_id"], "eni-1235b8ca123456789");
+    assert_eq!(record["_zl_timestamp"], 1_700_000_000_000i64);
+    assert!(summary.is_clean(), "{summary}");
+    Ok(())
+}
