@@ -1,6 +1,6 @@
 //! Site24x7 records: one flat JSON object per line, written straight into the batch buffer.
 //!
-//! A [`RecordPlan`] is built once per object (its field list is known after the header) and
+//! A `RecordPlan` is built once per object (its field list is known after the header) and
 //! renders each line's values in this order: the parsed fields (minus `ignoredFields`, with
 //! `maskingConfig` then `hashingConfig` applied), `derivedConfig` fields, `configTypes` fields,
 //! then `_zl_timestamp` (a JSON number, epoch ms) and `s247agentuid` (the bucket name).
