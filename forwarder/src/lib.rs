@@ -1,8 +1,56 @@
-//! Forwards AWS VPC Flow Logs from S3 to Site24x7 AppLogs.
+//! Forwards AWS VPC Flow Logs from S3 to Site24x7 AppLogs: a drop-in for `s3-sender.py`.
 //!
-//! Layout:
+//! Layout (data flows top to bottom):
+//! - [`config`]: `logTypeConfig` decoded and validated ([`LogTypeConfig`]).
+//! - [`pattern`]: Python/Java regexes translated for Rust.
+//! - [`timestamp`]: `dateFormat`/`timezone` → `_zl_timestamp`.
+//! - [`flowlog`]: flow-log fields (v2–v8), formats, header lines, whitespace splitting.
+//! - [`input`]: gzip-or-plain bytes → bounded lines; [`parse_reader`] for a whole object.
+//! - [`object`]: one object line by line ([`ObjectParser`] → [`LineOutcome`]).
+//! - [`records`]: Site24x7 record rendering, straight into the batch buffer.
+//! - [`batch`]: JSON + gzip batches within Site24x7's caps ([`Batcher`] → [`UploadBatch`]).
+//! - [`accounting`]: per-object counts that add up ([`Accounting`]).
+//! - [`stream`]: the same, pushed chunk by chunk for async bodies ([`ObjectStream`]).
+//! - [`dryrun`]: the `parse` subcommand ([`dry_run`]).
 //! - [`secret`]: credentials that never print.
-//! - [`batch`]: upload batches within Site24x7's limits.
+//!
+//! Streaming use, one object:
+//! ```
+//! use flowlog_forwarder::{Batcher, LogTypeConfig, ObjectContext, ObjectParser};
+//! let config = LogTypeConfig::builtin_vpc();
+//! let mut parser = ObjectParser::new(&config, ObjectContext::now("my-bucket", "AWSLogs/x.log"));
+//! let mut batcher = Batcher::default();
+//! for line in ["version srcaddr start", "2 10.0.0.1 1418530010"] {
+//!     parser.feed_line(line.as_bytes(), &mut batcher);
+//!     while let Some(_batch) = batcher.pop_ready() { /* upload it */ }
+//! }
+//! let last = batcher.finish();
+//! assert_eq!(last.iter().map(|b| b.records).sum::<usize>(), 1);
+//! assert!(parser.accounting().is_balanced());
+//! ```
 
+pub mod accounting;
 pub mod batch;
+pub mod config;
+pub mod dryrun;
+pub mod flowlog;
+pub mod input;
+mod json;
+pub mod object;
+pub mod pattern;
+pub mod records;
 pub mod secret;
+pub mod stream;
+pub mod timestamp;
+
+pub use accounting::Accounting;
+pub use batch::{BatchLimits, Batcher, RecordTooLarge, UploadBatch};
+pub use config::{ConfigError, LogTypeConfig};
+pub use dryrun::{DryRunSummary, dry_run};
+pub use flowlog::{FieldSpec, FieldType, FlowFormat, FormatError};
+pub use input::{MAX_LINE_BYTES, ReadError, parse_reader};
+pub use object::{LineOutcome, ObjectParser, Unparsable, UnparsableReason};
+pub use records::ObjectContext;
+pub use secret::Secret;
+pub use stream::{ObjectStream, StreamEnd};
+pub use timestamp::DateFormat;

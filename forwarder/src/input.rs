@@ -1,0 +1,171 @@
+//! Reading an object's bytes as lines: gzip detected by its magic bytes (multi-member streams
+//! included) or plain text, lines bounded in memory.
+//!
+//! [`parse_reader`] is the one path from bytes to records that `parse` and the pipeline share.
+
+use std::io::{self, BufRead, BufReader};
+
+use flate2::bufread::MultiGzDecoder;
+
+use crate::batch::Batcher;
+use crate::object::{LineOutcome, ObjectParser};
+
+/// Longest line kept (1 MiB): longer lines are skipped to their end and counted unparsable,
+/// so memory stays bounded whatever the input (a flow-log line is a few hundred bytes).
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// The object's bytes could not be read to the end (records before the failure were parsed).
+#[derive(Debug, thiserror::Error)]
+#[error("{what} failed after line {line}: {source}")]
+pub struct ReadError {
+    /// "reading" or "gunzip" (truncated or corrupt gzip).
+    pub what: &'static str,
+    /// The last line completely read.
+    pub line: u64,
+    /// The I/O or decompression error.
+    pub source: io::Error,
+}
+
+/// Wraps `reader` in a gzip decoder when it starts with the gzip magic bytes `1f 8b`.
+///
+/// # Errors
+/// An I/O error while peeking at the first bytes.
+pub fn decode<'a, R: BufRead + 'a>(mut reader: R) -> io::Result<(Box<dyn BufRead + 'a>, bool)> {
+    let head = reader.fill_buf()?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Ok((
+            Box::new(BufReader::with_capacity(
+                256 * 1024,
+                MultiGzDecoder::new(reader),
+            )),
+            true,
+        ))
+    } else {
+        Ok((Box::new(reader), false))
+    }
+}
+
+/// One line from [`Lines`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum Line<'a> {
+    /// The line's bytes without the `\n`.
+    Text(&'a [u8]),
+    /// A line longer than the limit: only its length is known.
+    TooLong(usize),
+}
+
+/// Splits a reader into lines, reusing one buffer and never holding more than the limit.
+pub struct Lines<R> {
+    inner: R,
+    buf: Vec<u8>,
+    max: usize,
+}
+
+impl<R: BufRead> Lines<R> {
+    /// Lines of `inner`, each at most `max` bytes kept.
+    pub fn new(inner: R, max: usize) -> Self {
+        Self {
+            inner,
+            buf: Vec::with_capacity(1024),
+            max,
+        }
+    }
+
+    /// The next line, or `None` at the end.
+    ///
+    /// # Errors
+    /// The reader's I/O error (e.g. a truncated gzip stream).
+    pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+        self.buf.clear();
+        let mut total = 0usize;
+        let mut any = false;
+        loop {
+            let available = match self.inner.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if available.is_empty() {
+                if !any {
+                    return Ok(None);
+                }
+                break;
+            }
+            any = true;
+            let (chunk, used, done) = match available.iter().position(|&b| b == b'\n') {
+                Some(i) => (&available[..i], i + 1, true),
+                None => (available, available.len(), false),
+            };
+            total += chunk.len();
+            if total <= self.max {
+                self.buf.extend_from_slice(chunk);
+            }
+            self.inner.consume(used);
+            if done {
+                break;
+            }
+        }
+        if total > self.max {
+            return Ok(Some(Line::TooLong(total)));
+        }
+        Ok(Some(Line::Text(&self.buf)))
+    }
+}
+
+/// Parses a whole object (gzip or plain) into `batcher`, calling `on_line` after every line so
+/// the caller can take sealed batches ([`Batcher::pop_ready`]) or the record just written
+/// ([`Batcher::last_record`]). Call [`Batcher::finish`] afterwards for the last batch.
+///
+/// # Errors
+/// [`ReadError`] when the bytes cannot be read or decompressed to the end; the lines before
+/// it are parsed and counted.
+pub fn parse_reader<R: BufRead>(
+    input: R,
+    parser: &mut ObjectParser<'_>,
+    batcher: &mut Batcher,
+    mut on_line: impl FnMut(&LineOutcome, &mut Batcher),
+) -> Result<(), ReadError> {
+    let (reader, gzip) = decode(input).map_err(|source| ReadError {
+        what: "reading",
+        line: 0,
+        source,
+    })?;
+    let mut lines = Lines::new(reader, MAX_LINE_BYTES);
+    loop {
+        let line_no = parser.accounting().lines;
+        let what = if gzip { "gunzip" } else { "reading" };
+        let outcome = match lines.next_line() {
+            Ok(None) => return Ok(()),
+            Ok(Some(Line::Text(text))) => parser.feed_line(text, batcher),
+            Ok(Some(Line::TooLong(bytes))) => parser.feed_too_long(bytes, MAX_LINE_BYTES),
+            Err(source) => {
+                return Err(ReadError {
+                    what,
+                    line: line_no,
+                    source,
+                });
+            }
+        };
+        on_line(&outcome, batcher);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Line, Lines};
+
+    #[test]
+    fn lines_are_split_and_overlong_lines_only_measured() -> std::io::Result<()> {
+        let data = b"ab\n\nlonglonglong\nlast".to_vec();
+        let mut lines = Lines::new(std::io::BufReader::with_capacity(3, &data[..]), 5);
+        let mut seen = Vec::new();
+        while let Some(line) = lines.next_line()? {
+            seen.push(match line {
+                Line::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                Line::TooLong(n) => format!("<{n}>"),
+            });
+        }
+        assert_eq!(seen, ["ab", "", "<12>", "last"]);
+        Ok(())
+    }
+}

@@ -1,0 +1,91 @@
+//! The `flowlog-forwarder parse` binary: NDJSON on stdout, one summary line on stderr.
+
+mod common;
+
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+use common::{fixture, gzip, read_fixture};
+
+fn parse_cmd() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_flowlog-forwarder"));
+    cmd.env_remove("logTypeConfig").arg("parse");
+    cmd
+}
+
+#[test]
+fn parse_prints_one_record_per_data_line_and_a_summary() -> anyhow::Result<()> {
+    let output = parse_cmd()
+        .args(["--bucket", "my-flow-logs"])
+        .arg(fixture("samples/custom-v5.log"))
+        .output()?;
+    let stdout = String::from_utf8(output.stdout)?;
+    let stderr = String::from_utf8(output.stderr)?;
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(stdout.lines().count(), 2);
+    for line in stdout.lines() {
+        let record: serde_json::Value = serde_json::from_str(line)?;
+        assert_eq!(record["s247agentuid"], "my-flow-logs");
+    }
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("lines=3 header=1 records=2 filtered=0 unparsable=0"),
+        "{stderr}"
+    );
+    Ok(())
+}
+
+#[test]
+fn parse_reads_gzip_from_stdin_with_a_config_from_the_environment() -> anyhow::Result<()> {
+    let encoded = std::fs::read_to_string(fixture("configs/site24x7-vpc.b64"))?;
+    let mut child = parse_cmd()
+        .env("logTypeConfig", encoded.trim())
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let input = gzip(&read_fixture("samples/default-v2.log")?)?;
+    child
+        .stdin
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("no stdin"))?
+        .write_all(&input)?;
+    let output = child.wait_with_output()?;
+    let stderr = String::from_utf8(output.stderr)?;
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(String::from_utf8(output.stdout)?.lines().count(), 7);
+    assert!(stderr.contains("records=7"), "{stderr}");
+    Ok(())
+}
+
+#[test]
+fn parse_with_a_bad_config_fails_with_the_key_named_and_no_records() -> anyhow::Result<()> {
+    let output = parse_cmd()
+        .arg("--config")
+        .arg(fixture("bad/unknown-dateformat.json"))
+        .arg(fixture("samples/default-v2.log"))
+        .output()?;
+    let stderr = String::from_utf8(output.stderr)?;
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(output.stdout.is_empty());
+    assert!(
+        stderr.contains("dateFormat") && !stderr.contains("ab12cd34"),
+        "{stderr}"
+    );
+    Ok(())
+}
+
+#[test]
+fn parse_exits_non_zero_when_lines_are_unparsable() -> anyhow::Result<()> {
+    let output = parse_cmd()
+        .arg(fixture("bad/too-few-fields.log"))
+        .output()?;
+    let stderr = String::from_utf8(output.stderr)?;
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("unparsable_lines=[2: 13 fields where the format has 14]"),
+        "{stderr}"
+    );
+    Ok(())
+}
