@@ -2,7 +2,9 @@
 //!
 //! Layout:
 //! - [`secret`]: credentials that never print.
+//! - [`event`]: Lambda payloads (S3, SQS, SNS, EventBridge) → the objects to forward.
 //! - [`batch`]: upload batches within Site24x7's limits.
 
 pub mod batch;
+pub mod event;
 pub mod secret;
