@@ -201,6 +201,7 @@ fn sqs_messages_keep_their_ids_and_unwrap_s3_and_sns_bodies() -> anyhow::Result<
     ));
     assert_eq!(sns_in_sqs.objects().count(), 1);
     assert!(sns_in_sqs.objects().all(|o| o.key.contains("year=2026")));
+    assert!(direct.is_sqs() && sns_in_sqs.is_sqs() && !sns.is_sqs());
     assert_eq!(sns.objects().count(), 2);
     assert_eq!(sns.items[0].origin, Origin::SnsRecord { index: 0 });
     Ok(())

@@ -77,6 +77,37 @@ async fn throttling_waits_exactly_as_long_as_retry_after_says() -> anyhow::Resul
 }
 
 #[tokio::test]
+async fn a_retry_after_http_date_is_honoured_as_the_time_until_then() -> anyhow::Result<()> {
+    let server = MockServer::start().await;
+    let until = chrono::Utc::now() + chrono::Duration::seconds(30);
+    let date = until.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    let throttled = ResponseTemplate::new(503).insert_header("Retry-After", date.as_str());
+    Mock::given(method("POST"))
+        .respond_with(throttled)
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(accepted("after-date"))
+        .mount(&server)
+        .await;
+    let setup = setup(server.uri(), settings(3))?;
+
+    let delivered = setup.client.upload(&batch()?).await?;
+
+    assert_eq!(delivered.attempts, 2);
+    let waits = setup.sleeper.waits();
+    // HTTP dates have whole seconds: the wait is 30 s minus the part of a second already gone.
+    assert!(
+        waits.len() == 1
+            && waits[0] > Duration::from_secs(25)
+            && waits[0] <= Duration::from_secs(30),
+        "Retry-After {date}: waits {waits:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_success_without_an_upload_id_is_retried() -> anyhow::Result<()> {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -234,6 +265,10 @@ async fn timeouts_that_persist_end_as_a_timeout_failure() -> anyhow::Result<()> 
         "{error:?}"
     );
     assert_eq!(error.last_status(), None);
+    assert!(
+        error.to_string().contains("last failure: timeout:"),
+        "{error}"
+    );
     Ok(())
 }
 
@@ -326,6 +361,16 @@ async fn a_refused_connection_is_retried_then_reported_as_a_connection_error() -
             }
         ),
         "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("last failure: connection error:"),
+        "{message}"
+    );
+    assert!(message.contains("tcp connect error"), "{message}");
+    assert!(
+        !message.contains("http://"),
+        "no URL in transport errors: {message}"
     );
     assert_eq!(setup.sleeper.waits().len(), 2);
     assert_no_secret(&error);

@@ -78,6 +78,17 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_key_survives_s3_style_form_encoding(key in "\\PC*") {
+            // S3 (and moto's quote_plus) percent-encode bytes and turn spaces into `+`.
+            let encoded = percent_encoding::utf8_percent_encode(&key, percent_encoding::NON_ALPHANUMERIC)
+                .to_string()
+                .replace("%20", "+");
+            proptest::prop_assert_eq!(decode_key(&encoded), Ok(key));
+        }
+    }
+
     #[test]
     fn rejects_malformed_keys() {
         let cases = [

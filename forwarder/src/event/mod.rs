@@ -147,6 +147,14 @@ impl DecodedEvent {
         self.items.iter().flat_map(|item| item.objects.iter())
     }
 
+    /// Whether the payload came from SQS, so the Lambda should answer with an
+    /// [`SqsBatchResponse`] instead of failing the whole invocation.
+    pub fn is_sqs(&self) -> bool {
+        self.items
+            .iter()
+            .any(|item| item.sqs_message_id().is_some())
+    }
+
     /// Every decoding error, across all items.
     pub fn errors(&self) -> impl Iterator<Item = &EventError> {
         self.items.iter().flat_map(|item| item.errors.iter())

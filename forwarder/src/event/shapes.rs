@@ -167,16 +167,20 @@ fn parse_then_decode(text: &str, context: &str, depth: usize) -> Result<Contents
 /// Decodes what can sit inside a wrapper (or be the whole payload): an S3
 /// notification, a test event, an SNS envelope, or an EventBridge event.
 fn decode_wrapped(value: Value, context: &str, depth: usize) -> Result<Contents, EventError> {
-    let Value::Object(map) = &value else {
+    let Value::Object(mut map) = value else {
         return Err(unsupported(context, &value));
     };
-    if let Some(Value::Array(records)) = map.get("Records") {
+    if map.get("Records").is_some_and(Value::is_array) {
         let mut contents = Contents::default();
-        for (index, record) in records.iter().enumerate() {
+        let records = match map.remove("Records") {
+            Some(Value::Array(records)) => records,
+            _ => Vec::new(),
+        };
+        for (index, record) in records.into_iter().enumerate() {
             let record_context = format!("S3 record {index} in {context}");
-            match record_kind(record) {
-                RecordKind::S3 => s3_record(record.clone(), &record_context, &mut contents),
-                _ => contents.errors.push(unsupported(&record_context, record)),
+            match record_kind(&record) {
+                RecordKind::S3 => s3_record(record, &record_context, &mut contents),
+                _ => contents.errors.push(unsupported(&record_context, &record)),
             }
         }
         return Ok(contents);
@@ -191,14 +195,20 @@ fn decode_wrapped(value: Value, context: &str, depth: usize) -> Result<Contents,
         (map.get("Type").and_then(Value::as_str), map.get("Message"))
     {
         if depth >= MAX_WRAPPER_DEPTH {
-            return Err(unsupported(context, &value));
+            return Err(EventError::Unsupported {
+                context: context.to_owned(),
+                seen: describe_object(&map),
+            });
         }
         return parse_then_decode(message, &format!("the SNS Message in {context}"), depth + 1);
     }
     if map.contains_key("detail-type") {
-        return eventbridge(map, context);
+        return eventbridge(&map, context);
     }
-    Err(unsupported(context, &value))
+    Err(EventError::Unsupported {
+        context: context.to_owned(),
+        seen: describe_object(&map),
+    })
 }
 
 fn record_kind(record: &Value) -> RecordKind {
@@ -280,7 +290,10 @@ fn eventbridge(map: &Map<String, Value>, context: &str) -> Result<Contents, Even
         .and_then(Value::as_str)
         .unwrap_or_default();
     if map.get("source").and_then(Value::as_str) != Some("aws.s3") {
-        return Err(unsupported(context, &Value::Object(map.clone())));
+        return Err(EventError::Unsupported {
+            context: context.to_owned(),
+            seen: describe_object(map),
+        });
     }
     let context = format!("the EventBridge detail in {context}");
     let detail: BridgeDetail =
@@ -323,25 +336,27 @@ fn describe(value: &Value) -> String {
         Value::Number(_) => "a number".to_owned(),
         Value::String(_) => "a string".to_owned(),
         Value::Array(_) => "an array".to_owned(),
-        Value::Object(map) => {
-            let mut keys: Vec<&str> = map.keys().map(String::as_str).take(8).collect();
-            if map.len() > keys.len() {
-                keys.push("…");
-            }
-            let mut text = format!("an object with keys [{}]", keys.join(", "));
-            for field in [
-                "eventSource",
-                "EventSource",
-                "source",
-                "detail-type",
-                "Type",
-                "Event",
-            ] {
-                if let Some(Value::String(v)) = map.get(field) {
-                    text.push_str(&format!(", {field} {v:?}"));
-                }
-            }
-            text
+        Value::Object(map) => describe_object(map),
+    }
+}
+
+fn describe_object(map: &Map<String, Value>) -> String {
+    let mut keys: Vec<&str> = map.keys().map(String::as_str).take(8).collect();
+    if map.len() > keys.len() {
+        keys.push("…");
+    }
+    let mut text = format!("an object with keys [{}]", keys.join(", "));
+    for field in [
+        "eventSource",
+        "EventSource",
+        "source",
+        "detail-type",
+        "Type",
+        "Event",
+    ] {
+        if let Some(Value::String(v)) = map.get(field) {
+            text.push_str(&format!(", {field} {v:?}"));
         }
     }
+    text
 }
