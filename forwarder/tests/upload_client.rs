@@ -192,6 +192,33 @@ async fn other_client_errors_reject_the_batch_with_status_and_body_excerpt() -> 
     Ok(())
 }
 
+#[tokio::test]
+async fn a_long_rejection_body_is_cut_after_the_key_is_masked() -> anyhow::Result<()> {
+    let server = MockServer::start().await;
+    let body = format!("{}{API_KEY}{}", "x".repeat(290), "y".repeat(100_000));
+    let answer = ResponseTemplate::new(400).set_body_string(body);
+    Mock::given(method("POST"))
+        .respond_with(answer)
+        .expect(1)
+        .mount(&server)
+        .await;
+    let setup = setup(server.uri(), settings(5))?;
+
+    let error = setup
+        .client
+        .upload(&batch()?)
+        .await
+        .err()
+        .ok_or_else(|| anyhow::anyhow!("delivered"))?;
+
+    let UploadError::Rejected { body_excerpt, .. } = &error else {
+        anyhow::bail!("not a rejection: {error:?}");
+    };
+    assert_eq!(body_excerpt, &format!("{}<redacted>…", "x".repeat(290)));
+    assert!(!body_excerpt.contains(&API_KEY[..6]), "{body_excerpt}");
+    Ok(())
+}
+
 #[test]
 fn the_client_and_its_target_never_print_the_api_key() -> anyhow::Result<()> {
     let target = UploadTarget {

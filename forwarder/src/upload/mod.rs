@@ -32,6 +32,9 @@ use classify::Verdict;
 /// Longest response-body excerpt kept in a [`UploadError::Rejected`].
 const BODY_EXCERPT_CHARS: usize = 300;
 
+/// Most bytes of an error response read to make the excerpt.
+const BODY_READ_LIMIT: usize = 16 * 1024;
+
 /// Where and as whom to upload: the `logTypeConfig` values that go on the wire.
 #[derive(Debug, Clone)]
 pub struct UploadTarget {
@@ -397,8 +400,7 @@ impl UploadClient {
                 })
             }
             Verdict::Rejected => {
-                let body = response.text().await.unwrap_or_default();
-                let body_excerpt = self.excerpt(&body);
+                let body_excerpt = self.excerpt(&body_prefix(response).await);
                 Step::Stop(UploadError::Rejected {
                     status: code,
                     body_excerpt,
@@ -413,19 +415,34 @@ impl UploadClient {
         self.policy.jittered_backoff(retry, &mut *rng)
     }
 
-    /// The start of a response body, with the apiKey masked should a server echo it.
-    fn excerpt(&self, body: &str) -> String {
+    /// The start of a response body, with the apiKey masked (before cutting,
+    /// so no part of it survives) should a server echo it.
+    fn excerpt(&self, body: &[u8]) -> String {
+        let mut body = String::from_utf8_lossy(body).into_owned();
+        let key = self.api_key.expose();
+        if !key.is_empty() {
+            body = body.replace(key, "<redacted>");
+        }
         let mut excerpt: String = body.chars().take(BODY_EXCERPT_CHARS).collect();
         if body.chars().nth(BODY_EXCERPT_CHARS).is_some() {
             excerpt.push('…');
         }
-        let key = self.api_key.expose();
-        if key.is_empty() {
-            excerpt
-        } else {
-            excerpt.replace(key, "<redacted>")
+        excerpt
+    }
+}
+
+/// Reads at most [`BODY_READ_LIMIT`] bytes of a response body: enough for an
+/// error message, bounded whatever the server sends.
+async fn body_prefix(mut response: reqwest::Response) -> Vec<u8> {
+    let mut body = Vec::new();
+    while body.len() < BODY_READ_LIMIT {
+        match response.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(None) | Err(_) => break,
         }
     }
+    body.truncate(BODY_READ_LIMIT);
+    body
 }
 
 /// One attempt's meaning for the retry loop.

@@ -17,7 +17,7 @@ use rand::Rng;
 /// 10 attempts, 100 ms doubling to 30 s, 120 s in all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Requests per batch, the first included (1 = never retry).
+    /// Requests per batch, the first included (1 = never retry; 0 acts as 1).
     pub max_attempts: u32,
     /// Cap of the first wait.
     pub initial_backoff: Duration,
