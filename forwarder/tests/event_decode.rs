@@ -64,6 +64,11 @@ fn every_record_of_a_notification_is_forwarded_not_only_the_first() -> anyhow::R
     assert_eq!(decoded.items[1].origin, Origin::S3Record { index: 1 });
     assert_eq!(second.size, Some(2048));
     assert_eq!(
+        second.to_string(),
+        "s3://flow-log-bucket/AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/24/\
+         123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20261124T1005Z_hash.log.gz"
+    );
+    assert_eq!(
         second.version_id.as_deref(),
         Some("096fKKXTRTtl3on89fVO.nfljtsv6qko")
     );

@@ -45,6 +45,13 @@ pub struct ObjectRef {
     pub event_name: String,
 }
 
+impl std::fmt::Display for ObjectRef {
+    /// `s3://bucket/key`, for logs and error messages.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.key)
+    }
+}
+
 /// Where an [`EventItem`] came from inside the payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -120,6 +127,7 @@ impl EventItem {
     }
 
     /// The SQS message id to report in `batchItemFailures` if this item fails.
+    #[must_use]
     pub fn sqs_message_id(&self) -> Option<&str> {
         match &self.origin {
             Origin::SqsMessage { message_id, .. } => Some(message_id),
@@ -129,6 +137,7 @@ impl EventItem {
 
     /// Whether part of this item could not be decoded (so the invocation, or
     /// this SQS message, must be reported as failed).
+    #[must_use]
     pub fn has_errors(&self) -> bool {
         !self.errors.is_empty()
     }
@@ -149,6 +158,7 @@ impl DecodedEvent {
 
     /// Whether the payload came from SQS, so the Lambda should answer with an
     /// [`SqsBatchResponse`] instead of failing the whole invocation.
+    #[must_use]
     pub fn is_sqs(&self) -> bool {
         self.items
             .iter()

@@ -1,5 +1,7 @@
 //! The JSON shapes of each event source and how they nest.
 
+use std::fmt::Write as _;
+
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -114,7 +116,7 @@ fn top_level_record(index: usize, record: Value) -> EventItem {
             s3_record(record, &format!("S3 record {index}"), &mut contents);
             contents.into_item(Origin::S3Record { index })
         }
-        RecordKind::Sqs => sqs_record(index, record),
+        RecordKind::Sqs => sqs_record(index, &record),
         RecordKind::Sns => {
             let context = format!("the Message of SNS record {index}");
             let message = record.get("Sns").and_then(|sns| sns.get("Message"));
@@ -131,7 +133,7 @@ fn top_level_record(index: usize, record: Value) -> EventItem {
     }
 }
 
-fn sqs_record(index: usize, record: Value) -> EventItem {
+fn sqs_record(index: usize, record: &Value) -> EventItem {
     let message_id = record
         .get("messageId")
         .and_then(Value::as_str)
@@ -140,7 +142,7 @@ fn sqs_record(index: usize, record: Value) -> EventItem {
     let context = format!("the body of SQS message {message_id:?}");
     let contents = match record.get("body") {
         Some(Value::String(body)) => parse_then_decode(body, &context, 1),
-        _ => Err(unsupported(&format!("SQS record {index}"), &record)),
+        _ => Err(unsupported(&format!("SQS record {index}"), record)),
     };
     finish(contents, Origin::SqsMessage { index, message_id })
 }
@@ -355,7 +357,7 @@ fn describe_object(map: &Map<String, Value>) -> String {
         "Event",
     ] {
         if let Some(Value::String(v)) = map.get(field) {
-            text.push_str(&format!(", {field} {v:?}"));
+            let _ = write!(text, ", {field} {v:?}");
         }
     }
     text

@@ -88,6 +88,7 @@ pub enum RetryCause {
 
 impl RetryCause {
     /// The HTTP status, when there was a response.
+    #[must_use]
     pub fn status(&self) -> Option<u16> {
         match self {
             Self::NoUploadId { status } | Self::Server { status } => Some(*status),
@@ -205,6 +206,7 @@ fn pause_flag(headers: &HeaderMap) -> Option<PauseFlag> {
 
 /// Reads `Retry-After` as delay-seconds or an HTTP date (a date in the past
 /// means "now"). Unreadable values give `None`, so normal backoff applies.
+#[must_use]
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {

@@ -178,6 +178,7 @@ pub enum UploadError {
 
 impl UploadError {
     /// Requests made for the batch (for the per-object retry count).
+    #[must_use]
     pub fn attempts(&self) -> u32 {
         match self {
             Self::Configuration { attempts, .. }
@@ -188,6 +189,7 @@ impl UploadError {
     }
 
     /// HTTP status of the last answer, if there was one.
+    #[must_use]
     pub fn last_status(&self) -> Option<u16> {
         match self {
             Self::Configuration { status, .. }
@@ -198,6 +200,7 @@ impl UploadError {
     }
 
     /// Whether to stop everything or dead-letter this batch and go on.
+    #[must_use]
     pub fn disposition(&self) -> Disposition {
         match self {
             Self::Configuration { .. } => Disposition::FailFast,

@@ -40,6 +40,7 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// A policy that sends once and never retries (e.g. for a quick probe).
+    #[must_use]
     pub fn no_retry() -> Self {
         Self {
             max_attempts: 1,
@@ -49,6 +50,7 @@ impl RetryPolicy {
 
     /// The upper bound of the wait before retry `retry` (1-based): the
     /// exponential curve before jitter.
+    #[must_use]
     pub fn backoff_cap(&self, retry: u32) -> Duration {
         let doublings = retry.saturating_sub(1).min(31);
         self.initial_backoff
