@@ -236,6 +236,27 @@ fn failed_sqs_messages_are_reported_as_batch_item_failures() -> anyhow::Result<(
 }
 
 #[test]
+fn messages_whose_objects_failed_are_reported_alongside_undecodable_ones() -> anyhow::Result<()> {
+    let decoded = decode_fixture("sqs-partial-failure")?;
+    let all_good = decode_fixture("sqs-s3")?;
+
+    let when_object_fails = decoded.sqs_response(|object| object.key.contains("year=2026"));
+    let when_all_succeed = all_good.sqs_response(|_| false);
+
+    let ids: Vec<&str> = when_object_fails
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    assert_eq!(ids, ["good-message-1", "bad-body-2", "bad-key-3"]);
+    assert_eq!(
+        serde_json::to_string(&when_all_succeed)?,
+        r#"{"batchItemFailures":[]}"#
+    );
+    Ok(())
+}
+
+#[test]
 fn a_broken_key_error_names_the_raw_key() -> anyhow::Result<()> {
     let decoded = decode_fixture("sqs-partial-failure")?;
 

@@ -165,6 +165,20 @@ impl DecodedEvent {
             .any(|item| item.sqs_message_id().is_some())
     }
 
+    /// The SQS answer once the objects were processed: every message with a
+    /// decoding error or an object for which `object_failed` is true is
+    /// reported, so Lambda redelivers exactly those messages.
+    pub fn sqs_response(
+        &self,
+        mut object_failed: impl FnMut(&ObjectRef) -> bool,
+    ) -> SqsBatchResponse {
+        let failed = self.items.iter().filter_map(|item| {
+            let id = item.sqs_message_id()?;
+            (item.has_errors() || item.objects.iter().any(&mut object_failed)).then_some(id)
+        });
+        SqsBatchResponse::from_failed(failed)
+    }
+
     /// Every decoding error, across all items.
     pub fn errors(&self) -> impl Iterator<Item = &EventError> {
         self.items.iter().flat_map(|item| item.errors.iter())
