@@ -28,6 +28,7 @@ const FIXTURES: &[(&str, &str)] = &[
     fixture!("sns-in-sqs"),
     fixture!("sns"),
     fixture!("eventbridge"),
+    fixture!("sqs-eventbridge"),
 ];
 
 fn decode_fixture(name: &str) -> anyhow::Result<DecodedEvent> {
@@ -178,6 +179,20 @@ fn eventbridge_keys_are_taken_as_is() -> anyhow::Result<()> {
         Some("b1946ac92492d2347c6235b4d2611184")
     );
     assert_eq!(decoded.items[0].origin, Origin::Payload);
+    Ok(())
+}
+
+#[test]
+fn eventbridge_events_delivered_through_sqs_are_unwrapped_and_deletions_skipped()
+-> anyhow::Result<()> {
+    let decoded = decode_fixture("sqs-eventbridge")?;
+
+    assert_eq!(decoded.objects().count(), 1);
+    assert_eq!(decoded.errors().count(), 0);
+    assert!(matches!(
+        &decoded.items[1].skipped[..],
+        [SkipReason::NotObjectCreated { event_name, .. }] if event_name == "Object Deleted"
+    ));
     Ok(())
 }
 
