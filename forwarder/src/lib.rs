@@ -12,6 +12,8 @@
 //! - [`accounting`]: per-object counts that add up ([`Accounting`]).
 //! - [`stream`]: the same, pushed chunk by chunk for async bodies ([`ObjectStream`]).
 //! - [`dryrun`]: the `parse` subcommand ([`dry_run`]).
+//! - [`event`]: Lambda payloads (S3, SQS, SNS, EventBridge) → the objects to forward.
+//! - [`upload`]: the Site24x7 upload client and its retry policy.
 //! - [`secret`]: credentials that never print.
 //!
 //! Streaming use, one object:
@@ -33,6 +35,7 @@ pub mod accounting;
 pub mod batch;
 pub mod config;
 pub mod dryrun;
+pub mod event;
 pub mod flowlog;
 pub mod input;
 mod json;
@@ -42,6 +45,7 @@ pub mod records;
 pub mod secret;
 pub mod stream;
 pub mod timestamp;
+pub mod upload;
 
 pub use accounting::Accounting;
 pub use batch::{BatchLimits, Batcher, RecordTooLarge, UploadBatch};
