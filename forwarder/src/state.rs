@@ -58,20 +58,18 @@ pub enum StateError {
     },
     /// S3 failure.
     #[error(
-        "state store s3://{bucket}/{key}: {op} failed: {message}; the forwarder's role needs \
-         s3:{permission} on arn:aws:s3:::{bucket}/{prefix}*"
+        "state store {url}: {op} failed: {message}; the forwarder's role needs s3:{permission} \
+         on {resource}"
     )]
     S3 {
         /// What was attempted (`PutObject` …).
         op: &'static str,
         /// The IAM action it needs.
         permission: &'static str,
-        /// State bucket.
-        bucket: String,
-        /// State prefix.
-        prefix: String,
-        /// Full key (or prefix for a listing).
-        key: String,
+        /// `s3://bucket/key` (or the listed prefix).
+        url: String,
+        /// The ARN the permission must cover: `arn:aws:s3:::bucket/prefix*`.
+        resource: String,
         /// The client's description.
         message: String,
     },
@@ -194,13 +192,15 @@ impl StateStore {
                         ));
                     }
                 };
-                let body = output.body.collect().await.map_err(|e| StateError::S3 {
-                    op: "GetObject",
-                    permission: "GetObject",
-                    bucket: bucket.clone(),
-                    prefix: prefix.clone(),
-                    key: full.clone(),
-                    message: e.to_string(),
+                let body = output.body.collect().await.map_err(|e| {
+                    s3_failure(
+                        "GetObject",
+                        "GetObject",
+                        bucket,
+                        prefix,
+                        &full,
+                        e.to_string(),
+                    )
                 })?;
                 Ok(Some(body.into_bytes()))
             }
@@ -323,13 +323,34 @@ where
     E: std::error::Error + 'static,
     R: std::fmt::Debug,
 {
+    s3_failure(
+        op,
+        permission,
+        bucket,
+        prefix,
+        key,
+        DisplayErrorContext(err).to_string(),
+    )
+}
+
+fn s3_failure(
+    op: &'static str,
+    permission: &'static str,
+    bucket: &str,
+    prefix: &str,
+    key: &str,
+    message: String,
+) -> StateError {
     StateError::S3 {
         op,
         permission,
-        bucket: bucket.to_owned(),
-        prefix: prefix.to_owned(),
-        key: key.to_owned(),
-        message: DisplayErrorContext(err).to_string(),
+        url: format!("s3://{bucket}/{key}"),
+        resource: if permission == "ListBucket" {
+            format!("arn:aws:s3:::{bucket} (prefix {prefix})")
+        } else {
+            format!("arn:aws:s3:::{bucket}/{prefix}*")
+        },
+        message,
     }
 }
 
