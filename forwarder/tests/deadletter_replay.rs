@@ -50,7 +50,7 @@ async fn writes_lists_reads_and_deletes_a_dead_letter() -> anyhow::Result<()> {
     let listed = store.list().await?;
     let read = store.read(&id).await?;
 
-    assert_eq!(listed, [id.clone()]);
+    assert_eq!(listed, std::slice::from_ref(&id));
     assert_eq!(read, original);
     assert_eq!(read.to_batch().body, original.body);
     let meta = std::fs::read_to_string(dir.path().join(format!("deadletter/{id}.meta.json")))?;
