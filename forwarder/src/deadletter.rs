@@ -16,6 +16,21 @@
 //!
 //! Ids are deterministic per (bucket, key, ETag, batch index): the same batch
 //! dead-lettered twice (a retried invocation) is stored once, not replayed twice.
+//!
+//! Replaying, with whatever sends a batch to Site24x7:
+//!
+//! ```no_run
+//! # async fn demo(store: flowlog_forwarder::deadletter::DeadLetterStore) -> anyhow::Result<()> {
+//! async fn upload(batch: flowlog_forwarder::batch::UploadBatch, log_type: &str) -> Result<(), String> {
+//!     # let _ = (batch, log_type);
+//!     Ok(()) // the upload client's call goes here
+//! }
+//! let report = store
+//!     .replay(|letter| async move { upload(letter.to_batch(), &letter.context.log_type).await })
+//!     .await?;
+//! println!("replayed {} failed {} remaining {}", report.replayed, report.failed, report.remaining);
+//! # Ok(()) }
+//! ```
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -25,6 +25,9 @@
 //!   marker is not a lock), and markers expired by a lifecycle rule.
 //! - A `completed` marker for the same ETag means a duplicate notification is
 //!   skipped. A different ETag (the object was overwritten) starts from zero.
+//! - Key the marker by the ETag GetObject returned
+//!   ([`crate::source::ObjectMeta::etag`]): the event's ETag may describe an
+//!   older version than the bytes being read.
 //! - Markers are small and kept after completion so duplicates can be
 //!   recognised; an S3 lifecycle rule expiring `progress/` after a few days
 //!   (longer than Lambda's 6 h maximum event age) keeps them from piling up.

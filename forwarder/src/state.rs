@@ -8,6 +8,11 @@
 //! raise `ObjectCreated` events for the forwarder: the pipeline must ignore
 //! them with [`StateStore::is_own_state_key`], or it would forward its own
 //! dead letters and markers as if they were flow logs.
+//!
+//! IAM for the S3 form: `s3:GetObject`, `s3:PutObject`, `s3:DeleteObject` on
+//! `arn:aws:s3:::BUCKET/PREFIX*` and `s3:ListBucket` on the bucket (without
+//! ListBucket, S3 answers a missing marker with AccessDenied instead of
+//! NoSuchKey, which [`StateStore::get`] reports as an error, not as absent).
 
 use std::io;
 use std::path::{Path, PathBuf};

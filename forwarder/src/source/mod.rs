@@ -106,7 +106,7 @@ impl S3Object {
 /// # Errors
 /// [`SourceError`] naming the object: missing key or bucket, denied access
 /// (not retried), or the last failure once `policy.max_attempts` are spent.
-#[tracing::instrument(skip(client, policy), fields(attempts))]
+#[tracing::instrument(skip(client, policy))]
 pub async fn open_object(
     client: &Client,
     bucket: &str,
