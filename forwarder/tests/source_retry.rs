@@ -194,3 +194,70 @@ async fn reports_a_body_that_breaks_mid_stream_with_the_offset_reached() -> anyh
     assert!(err.to_string().contains("s3://logs/a.log"), "{err}");
     Ok(())
 }
+
+/// Reads one HTTP request head (lower-cased) from `socket`.
+async fn read_head(socket: &mut tokio::net::TcpStream) -> std::io::Result<String> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if socket.read(&mut byte).await? == 0 {
+            break;
+        }
+        head.push(byte[0]);
+    }
+    Ok(String::from_utf8_lossy(&head).to_ascii_lowercase())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resumes_a_broken_body_with_a_ranged_request_for_the_same_version() -> anyhow::Result<()> {
+    // Arrange: the first answer breaks after 1,000 of 3,000 bytes; the second
+    // answers the ranged request with the rest.
+    let body: Vec<u8> = (0..3000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let uri = format!("http://{}", listener.local_addr()?);
+    let served = body.clone();
+    let server = tokio::spawn(async move {
+        let mut heads = Vec::new();
+        for answer in 0..2 {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                break;
+            };
+            heads.push(read_head(&mut socket).await.unwrap_or_default());
+            let (head, part) = if answer == 0 {
+                (
+                    "HTTP/1.1 200 OK\r\nContent-Length: 3000\r\nETag: \"v1\"\r\n\r\n".to_owned(),
+                    &served[..1000],
+                )
+            } else {
+                (
+                    "HTTP/1.1 206 Partial Content\r\nContent-Length: 2000\r\n\
+                     Content-Range: bytes 1000-2999/3000\r\nETag: \"v1\"\r\n\r\n"
+                        .to_owned(),
+                    &served[1000..],
+                )
+            };
+            let _ = socket.write_all(head.as_bytes()).await;
+            let _ = socket.write_all(part).await;
+            let _ = socket.shutdown().await;
+        }
+        heads
+    });
+    let client = client_for(&uri).await?;
+
+    // Act
+    let object = open_object(&client, "logs", "a.log", &tiny_delays(3)).await?;
+    let mut reader = object.into_blocking_reader();
+    let read = tokio::task::spawn_blocking(move || {
+        let mut read = Vec::new();
+        reader.read_to_end(&mut read).map(|_| read)
+    })
+    .await??;
+    let heads = server.await?;
+
+    // Assert
+    assert_eq!(read, body);
+    assert_eq!(heads.len(), 2);
+    assert!(heads[1].contains("range: bytes=1000-"), "{}", heads[1]);
+    assert!(heads[1].contains("if-match: \"v1\""), "{}", heads[1]);
+    Ok(())
+}

@@ -18,6 +18,7 @@
 //! # Ok(()) }
 //! ```
 
+mod body;
 mod client;
 mod error;
 mod reader;
@@ -34,7 +35,8 @@ pub use error::{ReadError, SourceError};
 pub use reader::{ByteCounter, Compression, INPUT_BUFFER, OUTPUT_BUFFER, ObjectReader};
 pub use retry::RetryPolicy;
 
-use reader::{AsyncBody, CountingBody};
+use body::{CountingBody, ResumeWith};
+use reader::AsyncBody;
 
 /// What GetObject said about the object, for progress markers and accounting.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,7 +103,10 @@ impl S3Object {
 /// Sends GetObject for `bucket`/`key` (a decoded key) and returns the object
 /// once its first bytes arrived, retrying throttling and transient failures
 /// per `policy` (the SDK's own retries are off for this call so the count is
-/// exact).
+/// exact). A body that breaks mid-way is resumed from the byte reached with a
+/// ranged GetObject carrying `If-Match: <ETag>` (same version or nothing), up
+/// to `policy.max_attempts - 1` times per object; after that the reader fails
+/// with [`ReadError::Body`].
 ///
 /// # Errors
 /// [`SourceError`] naming the object: missing key or bucket, denied access
@@ -116,7 +121,7 @@ pub async fn open_object(
     let max = policy.max_attempts.max(1);
     let mut attempt = 1;
     loop {
-        let failure = match try_open(client, bucket, key, attempt).await {
+        let failure = match try_open(client, bucket, key, attempt, policy).await {
             Ok(object) => return Ok(object),
             Err(failure) => failure,
         };
@@ -135,6 +140,7 @@ async fn try_open(
     bucket: &str,
     key: &str,
     attempt: u32,
+    policy: &RetryPolicy,
 ) -> Result<S3Object, retry::Failure> {
     let output = client
         .get_object()
@@ -148,12 +154,19 @@ async fn try_open(
         .await
         .map_err(|err| retry::classify(&err, bucket, key, attempt))?;
     let counter = ByteCounter::default();
-    let mut body = CountingBody {
-        inner: Box::pin(output.body.into_async_read()),
-        counter: counter.clone(),
-        bucket: bucket.to_owned(),
-        key: key.to_owned(),
-    };
+    let resume = output.e_tag.as_deref().map(|etag| ResumeWith {
+        client: client.clone(),
+        etag: etag.trim_matches('"').to_owned(),
+        policy: *policy,
+        resumes_left: policy.max_attempts.saturating_sub(1),
+    });
+    let mut body = CountingBody::new(
+        Box::pin(output.body.into_async_read()),
+        counter.clone(),
+        bucket,
+        key,
+        resume,
+    );
     let mut magic = [0u8; 2];
     let mut got = 0;
     while got < magic.len() {

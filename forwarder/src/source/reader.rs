@@ -5,10 +5,9 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll};
 
 use flate2::bufread::MultiGzDecoder;
-use tokio::io::{AsyncRead, ReadBuf};
+use tokio::io::AsyncRead;
 use tokio_util::io::SyncIoBridge;
 
 use super::error::ReadError;
@@ -42,41 +41,8 @@ impl ByteCounter {
         self.0.load(Ordering::Relaxed)
     }
 
-    fn add(&self, n: usize) {
+    pub(crate) fn add(&self, n: usize) {
         self.0.fetch_add(n as u64, Ordering::Relaxed);
-    }
-}
-
-/// Counts body bytes and turns transport errors into [`ReadError::Body`]
-/// with the offset reached.
-pub(crate) struct CountingBody {
-    pub(crate) inner: AsyncBody,
-    pub(crate) counter: ByteCounter,
-    pub(crate) bucket: String,
-    pub(crate) key: String,
-}
-
-impl AsyncRead for CountingBody {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        match self.inner.as_mut().poll_read(cx, buf) {
-            Poll::Ready(Ok(())) => {
-                self.counter.add(buf.filled().len() - before);
-                Poll::Ready(Ok(()))
-            }
-            Poll::Ready(Err(source)) => Poll::Ready(Err(ReadError::Body {
-                bucket: self.bucket.clone(),
-                key: self.key.clone(),
-                offset: self.counter.get(),
-                source,
-            }
-            .into_io())),
-            Poll::Pending => Poll::Pending,
-        }
     }
 }
 
