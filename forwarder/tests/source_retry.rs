@@ -261,3 +261,47 @@ async fn resumes_a_broken_body_with_a_ranged_request_for_the_same_version() -> a
     assert!(heads[1].contains("if-match: \"v1\""), "{}", heads[1]);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn does_not_splice_two_versions_when_the_object_changed_mid_read() -> anyhow::Result<()> {
+    // The first answer breaks after 1,000 bytes; by then the object was
+    // overwritten, so the ranged If-Match request gets 412.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let uri = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move {
+        for answer in 0..2 {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                break;
+            };
+            let _ = read_head(&mut socket).await;
+            let reply: &[u8] = if answer == 0 {
+                b"HTTP/1.1 200 OK\r\nContent-Length: 3000\r\nETag: \"v1\"\r\n\r\n"
+            } else {
+                b"HTTP/1.1 412 Precondition Failed\r\nContent-Length: 0\r\n\r\n"
+            };
+            let _ = socket.write_all(reply).await;
+            if answer == 0 {
+                let _ = socket.write_all(&[b'x'; 1000]).await;
+            }
+            let _ = socket.shutdown().await;
+        }
+    });
+    let client = client_for(&uri).await?;
+
+    let object = open_object(&client, "logs", "a.log", &tiny_delays(3)).await?;
+    let mut reader = object.into_blocking_reader();
+    let err = tokio::task::spawn_blocking(move || reader.read_to_end(&mut Vec::new()))
+        .await?
+        .expect_err("the object changed");
+
+    let typed = ReadError::find(&err).expect("a typed read error");
+    assert!(
+        matches!(typed, ReadError::Body { offset: 1000, .. }),
+        "{typed:?}"
+    );
+    assert!(
+        err.to_string().contains("resuming at byte 1000 failed"),
+        "{err}"
+    );
+    Ok(())
+}
