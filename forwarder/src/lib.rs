@@ -14,6 +14,10 @@
 //! - [`dryrun`]: the `parse` subcommand ([`dry_run`]).
 //! - [`event`]: Lambda payloads (S3, SQS, SNS, EventBridge) → the objects to forward.
 //! - [`upload`]: the Site24x7 upload client and its retry policy.
+//! - [`source`]: the S3 client (testbed or AWS) and objects read as bounded streams.
+//! - [`state`]: a small key/value store (local directory or S3 prefix) for the two below.
+//! - [`deadletter`]: batches that could not be delivered, kept for `replay`.
+//! - [`progress`]: per-object markers so a retried invocation resumes, not resends.
 //! - [`secret`]: credentials that never print.
 //!
 //! Streaming use, one object:
@@ -34,6 +38,7 @@
 pub mod accounting;
 pub mod batch;
 pub mod config;
+pub mod deadletter;
 pub mod dryrun;
 pub mod event;
 pub mod flowlog;
@@ -41,8 +46,11 @@ pub mod input;
 mod json;
 pub mod object;
 pub mod pattern;
+pub mod progress;
 pub mod records;
 pub mod secret;
+pub mod source;
+pub mod state;
 pub mod stream;
 pub mod timestamp;
 pub mod upload;

@@ -1,0 +1,142 @@
+//! What can go wrong reading an object, each naming the object and the fix.
+
+use std::io;
+
+/// GetObject failed (after retries where retrying made sense).
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The key does not exist (any more).
+    #[error(
+        "s3://{bucket}/{key}: no such key: the object was deleted, or its key was mis-decoded \
+         (event keys are form-encoded: `+` is a space, `%3D` is `=`)"
+    )]
+    NoSuchKey {
+        /// Bucket asked for.
+        bucket: String,
+        /// Key asked for (decoded).
+        key: String,
+    },
+    /// The bucket does not exist at this endpoint.
+    #[error(
+        "s3://{bucket}/{key}: no such bucket `{bucket}`: check the bucket name, the region and \
+         --endpoint-url"
+    )]
+    NoSuchBucket {
+        /// Bucket asked for.
+        bucket: String,
+        /// Key asked for (decoded).
+        key: String,
+    },
+    /// The caller lacks permission.
+    #[error(
+        "s3://{bucket}/{key}: access denied: grant the forwarder's role s3:GetObject on \
+         arn:aws:s3:::{bucket}/* (and kms:Decrypt for SSE-KMS objects); without s3:ListBucket, \
+         S3 also answers AccessDenied for a missing key"
+    )]
+    AccessDenied {
+        /// Bucket asked for.
+        bucket: String,
+        /// Key asked for (decoded).
+        key: String,
+    },
+    /// Any other answer from S3, including throttling that outlasted the retries.
+    #[error(
+        "s3://{bucket}/{key}: GetObject failed after {attempts} attempt(s): {code} \
+         (HTTP {status}): {message}"
+    )]
+    Service {
+        /// Bucket asked for.
+        bucket: String,
+        /// Key asked for (decoded).
+        key: String,
+        /// S3's error code, e.g. `SlowDown`, or `-` when none was sent.
+        code: String,
+        /// HTTP status, 0 when unknown.
+        status: u16,
+        /// S3's message.
+        message: String,
+        /// How many GetObject requests were made.
+        attempts: u32,
+    },
+    /// No answer: connection refused, timeout, reset, or a body that broke
+    /// before the first bytes.
+    #[error("s3://{bucket}/{key}: could not read from S3 after {attempts} attempt(s): {message}")]
+    Transport {
+        /// Bucket asked for.
+        bucket: String,
+        /// Key asked for (decoded).
+        key: String,
+        /// The client's description of the failure.
+        message: String,
+        /// How many GetObject requests were made.
+        attempts: u32,
+    },
+}
+
+impl SourceError {
+    /// Whether trying again later (a Lambda retry) may succeed: false for a
+    /// missing key or bucket and for denied access, which need a human.
+    pub fn is_retryable_later(&self) -> bool {
+        matches!(self, Self::Service { .. } | Self::Transport { .. })
+    }
+}
+
+/// Failure while reading an opened object, carried inside the `io::Error`
+/// that the reader returns (see [`ReadError::find`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The connection broke mid-body.
+    #[error(
+        "s3://{bucket}/{key}: the body broke after {offset} bytes: {source}; the object is \
+         unchanged, retry the invocation"
+    )]
+    Body {
+        /// Bucket read.
+        bucket: String,
+        /// Key read.
+        key: String,
+        /// Bytes of the (compressed) body received before the failure.
+        offset: u64,
+        /// The transport error.
+        #[source]
+        source: io::Error,
+    },
+    /// The object starts like gzip but is not valid gzip.
+    #[error(
+        "s3://{bucket}/{key}: corrupt or truncated gzip after {offset} compressed bytes: {source}; \
+         the object cannot be forwarded as is (re-deliver it or delete it)"
+    )]
+    Gzip {
+        /// Bucket read.
+        bucket: String,
+        /// Key read.
+        key: String,
+        /// Compressed bytes received when decoding failed.
+        offset: u64,
+        /// The decoder's error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl ReadError {
+    /// The typed error inside an `io::Error` from [`super::ObjectReader`], if any.
+    pub fn find(error: &io::Error) -> Option<&ReadError> {
+        error.get_ref().and_then(|inner| inner.downcast_ref())
+    }
+
+    /// Bytes of the stored object received before the failure.
+    pub fn offset(&self) -> u64 {
+        match self {
+            Self::Body { offset, .. } | Self::Gzip { offset, .. } => *offset,
+        }
+    }
+
+    pub(crate) fn into_io(self) -> io::Error {
+        let kind = match &self {
+            Self::Body { source, .. } => source.kind(),
+            Self::Gzip { .. } => io::ErrorKind::InvalidData,
+        };
+        io::Error::new(kind, self)
+    }
+}
