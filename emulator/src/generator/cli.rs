@@ -49,8 +49,8 @@ pub struct GenerateArgs {
     /// Start a new file before one exceeds this uncompressed size (e.g. 75MB, 64KiB).
     #[arg(long, default_value = "75MiB")]
     pub rotate_size: String,
-    /// gzip level 0-9.
-    #[arg(long, default_value_t = 6)]
+    /// gzip level 0-9 (3: about 500,000 records/s per core; 6 compresses 5 % smaller, 40 % slower).
+    #[arg(long, default_value_t = 3)]
     pub gzip_level: u32,
     /// Flow-log owner account (repeat for several flow logs).
     #[arg(long = "account-id", default_value = "123456789012")]

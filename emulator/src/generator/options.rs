@@ -88,7 +88,7 @@ impl Default for FlowLogService {
             layout: KeyLayout::default(),
             aggregation: 600,
             rotate_bytes: 75 * 1024 * 1024,
-            gzip_level: 6,
+            gzip_level: 3,
             writers: 2,
         }
     }

@@ -179,7 +179,7 @@ impl TrafficModel {
                 }
             }
             EniKind::App | EniKind::Ecs => {
-                let dns = if kind == EniKind::App { 15.0 } else { 5.0 };
+                let dns = if kind == EniKind::App { 8.0 } else { 3.0 };
                 for _ in 0..count(rng, dns * level) {
                     self.dns(e, t0, rng);
                 }
