@@ -187,7 +187,8 @@ mod tests {
 
     #[test]
     fn destinations_parse_or_explain_the_fix() {
-        let table: &[(&str, Result<(&str, &str), &str>)] = &[
+        type Case<'a> = (&'a str, Result<(&'a str, &'a str), &'a str>);
+        let table: &[Case<'_>] = &[
             ("arn:aws:s3:::my-bucket", Ok(("my-bucket", ""))),
             ("arn:aws:s3:::my-bucket/", Ok(("my-bucket", ""))),
             (

@@ -184,11 +184,11 @@ impl TrafficModel {
                     self.dns(e, t0, rng);
                 }
                 for _ in 0..count(rng, 3.0 * level) {
-                    self.to_service(e, Service::Dynamodb, t0, rng);
+                    self.aws_service(e, Service::Dynamodb, t0, rng);
                 }
                 if kind == EniKind::App {
                     for _ in 0..count(rng, 3.0 * level) {
-                        self.to_service(e, Service::S3, t0, rng);
+                        self.aws_service(e, Service::S3, t0, rng);
                     }
                     for _ in 0..count(rng, 2.0 * level) {
                         self.via_nat(e, t0, rng);
@@ -208,7 +208,7 @@ impl TrafficModel {
             }
             EniKind::Bulk => {
                 for _ in 0..count(rng, 0.5 * level) {
-                    self.to_service(e, Service::S3, t0, rng);
+                    self.aws_service(e, Service::S3, t0, rng);
                 }
                 if rng.random_bool((self.options.aggregation as f64 / 3600.0).min(1.0)) {
                     self.bulk(e, t0, rng);
@@ -393,7 +393,7 @@ impl TrafficModel {
         self.conns.push(c);
     }
 
-    fn to_service(&mut self, e: u32, service: Service, t0: i64, rng: &mut ChaCha8Rng) {
+    fn aws_service(&mut self, e: u32, service: Service, t0: i64, rng: &mut ChaCha8Rng) {
         let eni = &self.topology.enis[e as usize];
         let dst = match service {
             Service::S3 if rng.random_bool(0.7) => {
@@ -439,7 +439,7 @@ impl TrafficModel {
     }
 
     fn bulk(&mut self, e: u32, t0: i64, rng: &mut ChaCha8Rng) {
-        self.to_service(e, Service::S3, t0, rng);
+        self.aws_service(e, Service::S3, t0, rng);
         if let Some(c) = self.conns.last_mut() {
             c.dies = c.born + rng.random_range(600..2400);
             c.pps = between(rng, 20_000.0, 60_000.0);
@@ -461,12 +461,12 @@ impl TrafficModel {
         let closes = c.dies < t1;
         let fin_or_rst = |rst: bool| if rst { 4 } else { 1 };
         let c2s_flags = if tcp {
-            u8::from(opens) * 2 | if closes && !c.rst { 1 } else { 0 }
+            (u8::from(opens) * 2) | u8::from(closes && !c.rst)
         } else {
             0
         };
         let s2c_flags = if tcp {
-            u8::from(opens) * 18 | if closes { fin_or_rst(c.rst) } else { 0 }
+            (u8::from(opens) * 18) | if closes { fin_or_rst(c.rst) } else { 0 }
         } else {
             0
         };
