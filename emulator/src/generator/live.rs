@@ -28,6 +28,7 @@ impl Default for LiveOptions {
 /// aligned start when the stream is created) reaches its `delivered_at`.
 ///
 /// Generation runs on a blocking thread a few objects ahead; dropping the stream stops it.
+/// Call it inside a Tokio runtime (it spawns that thread with `spawn_blocking`).
 ///
 /// # Errors
 /// [`ConfigError`] when an option is invalid.

@@ -461,7 +461,7 @@ impl TrafficModel {
         let closes = c.dies < t1;
         let fin_or_rst = |rst: bool| if rst { 4 } else { 1 };
         let c2s_flags = if tcp {
-            (u8::from(opens) * 2) | u8::from(closes && !c.rst)
+            (u8::from(opens) * 2) | u8::from(closes && !c.rst && c.accept)
         } else {
             0
         };
