@@ -5,8 +5,8 @@
 //! - `fields`: the field catalogue (names, versions) and log formats (default, custom, header).
 //! - `destination`: destination ARN, bucket rules, the four key layouts and file names.
 //! - `options`: what a run is asked to do ([`GenerateOptions`]); parsing of times and sizes.
-//! - `topology` / `traffic` / `random`: the estate (VPCs, subnets, ENIs) and its traffic,
-//!   aggregated per ENI and interval (crate-private engine).
+//! - `topology` / `traffic` / `flows` / `random`: the estate (VPCs, subnets, ENIs), its traffic
+//!   patterns, and each connection aggregated per ENI and interval (crate-private engine).
 //! - `record`: one record and the line writer (reused buffer, no allocation per record).
 //! - `service`: windows, writers, rotation, gzip, names, delivery order ([`generate`],
 //!   [`ObjectStream`]).
@@ -18,6 +18,7 @@ mod destination;
 mod digest;
 mod error;
 mod fields;
+mod flows;
 mod live;
 mod manifest;
 mod options;
