@@ -96,6 +96,31 @@ async fn generate_writes_real_keys_under_the_output_directory_and_a_manifest() -
     Ok(())
 }
 
+#[tokio::test]
+async fn live_and_batch_runs_of_the_same_flags_write_the_same_manifest() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut manifests = Vec::new();
+    for (name, live) in [("batch", false), ("live", true)] {
+        let out = dir.path().join(name).to_string_lossy().into_owned();
+        let manifest = dir
+            .path()
+            .join(format!("{name}.json"))
+            .to_string_lossy()
+            .into_owned();
+        let mut flags = vec!["--out", out.as_str(), "--manifest", manifest.as_str()];
+        if live {
+            flags.extend(["--live", "--speedup", "100000"]);
+        }
+        run(args(&flags)?).await?;
+        manifests.push(std::fs::read_to_string(&manifest)?);
+    }
+    ensure!(
+        manifests[0] == manifests[1],
+        "live and batch manifests differ"
+    );
+    Ok(())
+}
+
 #[test]
 fn bad_flags_fail_with_a_clear_reason() -> anyhow::Result<()> {
     let table: &[(&[&str], &str)] = &[
