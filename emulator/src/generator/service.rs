@@ -27,6 +27,8 @@ pub const WINDOW_SECS: i64 = 300;
 /// The earliest a file is delivered after its last interval closed, and the spread after that.
 const MIN_DELAY: i64 = 60;
 const DELAY_SPREAD: i64 = 480;
+/// Text is handed to the gzip encoder in chunks of about this size.
+const CHUNK: usize = 32 * 1024;
 
 /// One object as the service delivers it.
 #[derive(Debug, Clone)]
@@ -74,6 +76,9 @@ struct FileBuilder {
     window: i64,
     part: u32,
     encoder: GzEncoder<Vec<u8>>,
+    /// Lines not yet compressed: the encoder is fed in large chunks (its per-call CRC and
+    /// deflate overheads dominate with one call per line).
+    pending: Vec<u8>,
     raw_bytes: u64,
     records: u64,
     by_action: ByAction,
@@ -326,8 +331,12 @@ impl ObjectStream {
         let Some(b) = self.open.get_mut(&key) else {
             return;
         };
-        // Writing into a Vec cannot fail.
-        let _ = b.encoder.write_all(&self.line);
+        b.pending.extend_from_slice(&self.line);
+        if b.pending.len() >= CHUNK {
+            // Writing into a Vec cannot fail.
+            let _ = b.encoder.write_all(&b.pending);
+            b.pending.clear();
+        }
         b.raw_bytes += len;
         b.records += 1;
         b.first_end = b.first_end.min(r.end);
@@ -348,15 +357,17 @@ impl ObjectStream {
 
     fn builder(&self, source: usize, window: i64, part: u32) -> FileBuilder {
         let level = Compression::new(self.options.service.gzip_level);
-        let mut encoder = GzBuilder::new()
+        let encoder = GzBuilder::new()
             .operating_system(255)
             .write(Vec::with_capacity(64 * 1024), level);
-        let _ = encoder.write_all(&self.header);
+        let mut pending = Vec::with_capacity(CHUNK + 1024);
+        pending.extend_from_slice(&self.header);
         FileBuilder {
             source,
             window,
             part,
             encoder,
+            pending,
             raw_bytes: self.header.len() as u64,
             records: 0,
             by_action: ByAction::default(),
@@ -369,7 +380,10 @@ impl ObjectStream {
 
     /// Closes a file: names it, compresses it, and queues it for delivery.
     fn finish(&mut self, b: FileBuilder, flushed_at: i64) {
-        let body = b.encoder.finish().unwrap_or_default();
+        let mut encoder = b.encoder;
+        // Writing into a Vec cannot fail.
+        let _ = encoder.write_all(&b.pending);
+        let body = encoder.finish().unwrap_or_default();
         let source = &self.model.topology.sources[b.source];
         let hash: u32 = self.files_rng.random();
         let delivered_at = flushed_at + MIN_DELAY + self.files_rng.random_range(0..DELAY_SPREAD);
