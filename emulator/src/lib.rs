@@ -11,10 +11,14 @@
 //!   ([`MockSite24x7`], [`Fault`]).
 //! - [`runtime_api`]: a Lambda Runtime API with asynchronous-invoke retries and dead letters
 //!   ([`LambdaRuntimeApi`]).
+//! - [`generator`]: seeded, realistic flow-log traffic delivered like the VPC Flow Logs service
+//!   (formats, filters, S3 key layouts, 5-minute files) with a ground-truth manifest.
 //!
-//! The binary `flowlog-emulator serve` runs the same servers as a process.
+//! The binary `flowlog-emulator serve` runs the same servers as a process;
+//! `flowlog-emulator generate` runs the generator.
 
 pub mod emulator;
+pub mod generator;
 pub mod ingest;
 pub mod notify;
 pub mod runtime_api;

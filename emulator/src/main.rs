@@ -23,6 +23,9 @@ struct Cli {
 enum Command {
     /// Serve the emulated services until SIGINT/SIGTERM; prints one JSON line of addresses first.
     Serve(ServeArgs),
+    /// Generate flow-log objects like the VPC Flow Logs service: to a directory, an S3
+    /// endpoint (e.g. the emulator's) or real S3, with an optional ground-truth manifest.
+    Generate(flowlog_emulator::generator::cli::GenerateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -91,6 +94,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(args).await,
+        Command::Generate(args) => flowlog_emulator::generator::cli::run(args).await,
     }
 }
 
