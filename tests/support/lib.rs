@@ -1,1 +1,24 @@
 //! Shared helpers for the end-to-end tests in `tests/`.
+//!
+//! Layout:
+//! - [`ground_truth`]: the generator's lines vs the mock's records ([`GroundTruth`],
+//!   [`Comparison`]): counts by action and log-status, digests, missing/extra/duplicates per
+//!   format.
+//! - [`scenario`]: traffic to send (several formats, filters and key layouts) and PUTs.
+//! - [`process`]: child processes killed on drop ([`ChildGuard`]) and the forwarder binary
+//!   ([`forwarder_bin`]: why it is located, not built, is explained there).
+//! - [`moto`]: a `moto_server` on a free port ([`MotoServer`]).
+//! - [`forwarder`]: how a test starts the forwarder binary against a testbed
+//!   ([`ForwarderCommand`]).
+
+pub mod forwarder;
+pub mod ground_truth;
+pub mod moto;
+pub mod process;
+pub mod scenario;
+
+pub use forwarder::{ForwarderCommand, accounting_lines, log_type_config};
+pub use ground_truth::{Comparison, GroundTruth, Tally, gunzip};
+pub use moto::MotoServer;
+pub use process::{ChildGuard, forwarder_bin, workspace_root};
+pub use scenario::{FlowLogRun, Traffic, mixed_runs, put_all, put_bytes};
