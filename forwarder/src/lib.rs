@@ -23,6 +23,7 @@
 //! - [`pipeline`]: the production path: [`Forwarder`] forwards objects and Lambda payloads.
 //! - [`report`]: per-object accounting lines and outcomes ([`ObjectReport`]).
 //! - [`lambda`]: the Lambda runtime glue (`lambda` subcommand).
+//! - `demo` (cargo feature `demo`, on by default): the whole chain offline, in process.
 //!
 //! Streaming use, one object:
 //! ```
@@ -43,6 +44,8 @@ pub mod accounting;
 pub mod batch;
 pub mod config;
 pub mod deadletter;
+#[cfg(feature = "demo")]
+pub mod demo;
 pub mod dryrun;
 pub mod event;
 pub mod flowlog;

@@ -32,6 +32,10 @@ enum Command {
     Replay(ReplayArgs),
     /// The AWS Lambda custom runtime loop (configuration from the environment).
     Lambda,
+    /// Offline: emulator in process, live generated traffic, forwarding, generated-vs-received
+    /// summary (exit status 1 when they differ).
+    #[cfg(feature = "demo")]
+    Demo(flowlog_forwarder::demo::DemoArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -90,6 +94,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Backfill(args) => modes::backfill(args),
         Command::Replay(args) => modes::replay(args),
         Command::Lambda => Ok(modes::lambda()),
+        #[cfg(feature = "demo")]
+        Command::Demo(args) => Ok(flowlog_forwarder::demo::run_cli(&args)?),
     }
 }
 

@@ -150,8 +150,10 @@ fn accounting_line(line: &str) -> Option<AccountingLine> {
             fields: fields.iter().map(|(k, v)| (k.clone(), text(v))).collect(),
         });
     }
-    let start = line.find("s3://")?;
-    let line = &line[start..];
+    let line = line.trim_start();
+    if !line.starts_with("s3://") {
+        return None;
+    }
     let counts_at = line.find(" lines=")?;
     let (head, tail) = line.split_at(counts_at);
     let (object, outcome) = head.rsplit_once(' ')?;

@@ -8,11 +8,14 @@
 //! - [`process`]: child processes killed on drop ([`ChildGuard`]) and the forwarder binary
 //!   ([`forwarder_bin`]: why it is located, not built, is explained there).
 //! - [`moto`]: a `moto_server` on a free port ([`MotoServer`]).
+//! - [`lambda`]: the emulator plus the forwarder binary as its Lambda function
+//!   ([`lambda::LambdaTestbed`]).
 //! - [`forwarder`]: how a test starts the forwarder binary against a testbed
 //!   ([`ForwarderCommand`]).
 
 pub mod forwarder;
 pub mod ground_truth;
+pub mod lambda;
 pub mod moto;
 pub mod process;
 pub mod scenario;
