@@ -43,7 +43,10 @@ impl ForwarderCommand {
     ///
     /// # Errors
     /// When the binary is missing or stale (see [`forwarder_bin`]).
-    pub fn new(log_type_config: &str, args: &[&str]) -> anyhow::Result<Self> {
+    pub fn new<S: AsRef<std::ffi::OsStr>>(
+        log_type_config: &str,
+        args: &[S],
+    ) -> anyhow::Result<Self> {
         let mut command = Command::new(forwarder_bin()?);
         command.env_clear().args(args);
         if let Some(path) = std::env::var_os("PATH") {
@@ -98,6 +101,74 @@ impl ForwarderCommand {
     /// When it cannot be started.
     pub fn spawn(self) -> anyhow::Result<ChildGuard> {
         ChildGuard::spawn("flowlog-forwarder", self.command)
+    }
+}
+
+/// Where a CLI run (`forward`, `backfill`, `replay`) reads and sends: an S3 endpoint with
+/// static credentials, an upload URL, and a local state directory.
+#[derive(Debug, Clone)]
+pub struct CliTarget {
+    /// `--endpoint-url`.
+    pub endpoint: String,
+    /// `--access-key`.
+    pub access_key: String,
+    /// `--secret-key`.
+    pub secret_key: String,
+    /// `--region`.
+    pub region: String,
+    /// `--upload-url`.
+    pub upload_url: String,
+    /// `--state-dir` (dead letters, progress markers).
+    pub state_dir: std::path::PathBuf,
+    /// `logTypeConfig` (environment).
+    pub log_type_config: String,
+}
+
+impl CliTarget {
+    /// `flowlog-forwarder SUBCOMMAND <testbed flags, quick retries> REST…`.
+    ///
+    /// # Errors
+    /// When the binary is missing or stale.
+    pub fn command(&self, subcommand: &str, rest: &[String]) -> anyhow::Result<ForwarderCommand> {
+        let mut args: Vec<String> = [
+            subcommand,
+            "--endpoint-url",
+            &self.endpoint,
+            "--region",
+            &self.region,
+            "--access-key",
+            &self.access_key,
+            "--secret-key",
+            &self.secret_key,
+            "--upload-url",
+            &self.upload_url,
+            "--upload-backoff-ms",
+            "5",
+            "--upload-max-backoff-ms",
+            "200",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        args.push("--state-dir".to_owned());
+        args.push(self.state_dir.display().to_string());
+        args.extend(rest.iter().cloned());
+        ForwarderCommand::new(&self.log_type_config, &args)
+    }
+
+    /// Runs a subcommand to its end (at most 2 minutes); returns the finished child (its
+    /// output stays readable) and whether it exited with 0.
+    ///
+    /// # Errors
+    /// When it cannot start or does not finish.
+    pub async fn run(
+        &self,
+        subcommand: &str,
+        rest: &[String],
+    ) -> anyhow::Result<(ChildGuard, bool)> {
+        let mut child = self.command(subcommand, rest)?.spawn()?;
+        let status = child.wait(std::time::Duration::from_secs(120)).await?;
+        Ok((child, status.success()))
     }
 }
 

@@ -20,7 +20,7 @@ pub mod moto;
 pub mod process;
 pub mod scenario;
 
-pub use forwarder::{ForwarderCommand, accounting_lines, log_type_config};
+pub use forwarder::{CliTarget, ForwarderCommand, accounting_lines, log_type_config};
 pub use ground_truth::{Comparison, GroundTruth, Tally, gunzip};
 pub use moto::MotoServer;
 pub use process::{ChildGuard, forwarder_bin, workspace_root};
