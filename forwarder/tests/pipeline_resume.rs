@@ -25,8 +25,10 @@ async fn a_licence_exceeded_window_dead_letters_and_replay_completes_the_records
 
     // Act
     let report = forwarder.forward_object(BUCKET, &key).await;
+    let retried = forwarder.forward_object(BUCKET, &key).await;
     let store = forwarder.dead_letter_store(BUCKET);
     let replay = forwarder.replay(&store).await?;
+    let after_replay = forwarder.forward_object(BUCKET, &key).await;
 
     // Assert
     assert_balanced(&report);
@@ -45,6 +47,29 @@ async fn a_licence_exceeded_window_dead_letters_and_replay_completes_the_records
         (2, 0, 0)
     );
     assert!(store.list().await?.is_empty());
+    assert!(
+        matches!(
+            retried.outcome,
+            ObjectOutcome::Duplicate {
+                dead_lettered_batches: 2
+            }
+        ),
+        "{retried}"
+    );
+    assert!(
+        retried.outcome.is_failure(),
+        "dead letters pending: the invocation keeps failing"
+    );
+    assert!(
+        matches!(
+            after_replay.outcome,
+            ObjectOutcome::Duplicate {
+                dead_lettered_batches: 0
+            }
+        ),
+        "{after_replay}"
+    );
+    assert!(!after_replay.outcome.is_failure());
     assert_eq!(
         ports(&bed.emu.ingest().records()),
         (10_000..10_035).collect::<Vec<_>>()
