@@ -19,7 +19,7 @@ async fn bed() -> anyhow::Result<Bed> {
     .await
 }
 
-fn spawn_lambda(bed: &Bed) -> anyhow::Result<ChildGuard> {
+fn spawn_lambda(bed: &Bed, stdout: Stdio) -> anyhow::Result<ChildGuard> {
     let child = Command::new(env!("CARGO_BIN_EXE_flowlog-forwarder"))
         .arg("lambda")
         .env_clear()
@@ -28,7 +28,7 @@ fn spawn_lambda(bed: &Bed) -> anyhow::Result<ChildGuard> {
         .env("AWS_LAMBDA_FUNCTION_NAME", "flowlog-forwarder")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .stdout(Stdio::null())
+        .stdout(stdout)
         .stderr(Stdio::inherit())
         .spawn()?;
     Ok(ChildGuard(child))
@@ -38,7 +38,8 @@ fn spawn_lambda(bed: &Bed) -> anyhow::Result<ChildGuard> {
 async fn s3_notifications_run_the_lambda_process_and_records_arrive() -> anyhow::Result<()> {
     // Arrange
     let bed = bed().await?;
-    let _lambda = spawn_lambda(&bed)?;
+    let log = tempfile::NamedTempFile::new()?;
+    let lambda = spawn_lambda(&bed, Stdio::from(log.reopen()?))?;
 
     // Act: a PUT notifies the emulated function, as S3 would.
     bed.put(&key("lambda one"), gzip(flow_log(23).as_bytes()))
@@ -66,13 +67,29 @@ async fn s3_notifications_run_the_lambda_process_and_records_arrive() -> anyhow:
         );
         assert_eq!(invocation.attempts.len(), 1, "{invocation:?}");
     }
+    drop(lambda);
+    let logs = std::fs::read_to_string(log.path())?;
+    assert!(
+        !logs.contains(bed.emu.ingest().device_key()),
+        "apiKey in the logs"
+    );
+    let accounting: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["message"] == "object accounting" && v["outcome"] == "delivered")
+        .collect();
+    assert_eq!(accounting.len(), 1, "{logs}");
+    let line = &accounting[0];
+    assert_eq!(line["records_sent"], 23);
+    assert_eq!(line["lines"], 24);
+    assert_eq!(line["header"], 1);
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failing_object_makes_lambda_retry_then_dead_letter_the_event() -> anyhow::Result<()> {
     let bed = bed().await?;
-    let _lambda = spawn_lambda(&bed)?;
+    let _lambda = spawn_lambda(&bed, Stdio::null())?;
 
     bed.emu
         .lambda_runtime()
@@ -96,6 +113,51 @@ async fn a_failing_object_makes_lambda_retry_then_dead_letter_the_event() -> any
     }
     assert_eq!(bed.emu.lambda_runtime().dead_letters().len(), 1);
     let _ = BUCKET;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_sqs_invocation_answers_with_the_failed_message_only() -> anyhow::Result<()> {
+    let bed = bed().await?;
+    let _lambda = spawn_lambda(&bed, Stdio::null())?;
+    let good = key("sqs");
+    bed.put(&good, gzip(flow_log(4).as_bytes())).await?;
+    bed.emu
+        .ingest()
+        .wait_for_records(4, Duration::from_secs(60))
+        .await?;
+    bed.emu
+        .lambda_runtime()
+        .wait_idle(Duration::from_secs(60))
+        .await?;
+    let before = bed.emu.lambda_runtime().outcomes().len();
+
+    bed.emu
+        .lambda_runtime()
+        .invoke(pipeline_support::sqs_event(&[
+            ("m-ok", s3_event(&[&good])),
+            ("m-gone", s3_event(&["AWSLogs/gone.log.gz"])),
+        ]));
+    bed.emu
+        .lambda_runtime()
+        .wait_idle(Duration::from_secs(60))
+        .await?;
+
+    let outcomes = bed.emu.lambda_runtime().outcomes();
+    let sqs = outcomes.get(before).expect("the SQS invocation");
+    assert_eq!(sqs.state, InvocationState::Succeeded, "{sqs:?}");
+    let AttemptResult::Succeeded { response } = &sqs.attempts[0].result else {
+        panic!("not a success: {sqs:?}");
+    };
+    assert_eq!(
+        response,
+        &serde_json::json!({"batchItemFailures": [{"itemIdentifier": "m-gone"}]})
+    );
+    assert_eq!(
+        bed.emu.ingest().records().len(),
+        4,
+        "the duplicate was skipped"
+    );
     Ok(())
 }
 
