@@ -4,6 +4,7 @@
 //! Acknowledgement comes only after Site24x7 confirmed (or the dead letter is stored):
 //! duplicates are preferred over loss. See [`crate::progress`] for what can still duplicate.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -18,6 +19,7 @@ use crate::progress::{ProgressMarker, ProgressStore, ProgressTracker, Resume};
 use crate::records::ObjectContext;
 use crate::report::{ObjectError, ObjectOutcome, ObjectReport};
 use crate::source::{ReadError, open_object};
+use crate::state::StateStore;
 use crate::upload::{Delivered, Disposition, UploadError};
 
 /// Per-object delivery state on the async side.
@@ -87,11 +89,12 @@ impl Forwarder {
                     etag = marker_etag,
                     "already forwarded: duplicate notification skipped"
                 );
+                let pending = self.pending_dead_letters(&store, &marker).await;
                 let mut report = ObjectReport::new(
                     bucket,
                     key,
                     ObjectOutcome::Duplicate {
-                        dead_lettered_batches: marker.dead_lettered_batches,
+                        dead_lettered_batches: pending,
                     },
                 );
                 report.etag = etag;
@@ -167,6 +170,46 @@ impl Forwarder {
         let mut report = self.finish(delivery, end, earlier_dead_letters).await;
         report.bytes_in = counter.get();
         report
+    }
+
+    /// Dead letters of a completed object still waiting for `replay` (0 once replayed). When
+    /// they cannot be listed, the marker's count stands (failing is the safe side).
+    async fn pending_dead_letters(&self, store: &StateStore, marker: &ProgressMarker) -> u64 {
+        if marker.dead_lettered_batches == 0 {
+            return 0;
+        }
+        let letters = DeadLetterStore::new(store.clone());
+        let Ok(stored) = letters.list().await else {
+            return marker.dead_lettered_batches;
+        };
+        let stored: HashSet<String> = stored.iter().map(ToString::to_string).collect();
+        let mut letter = DeadLetter::from_batch(
+            &crate::batch::UploadBatch {
+                body: bytes::Bytes::new(),
+                log_size: 0,
+                records: 0,
+                json_bytes: 0,
+            },
+            DeadLetterContext {
+                bucket: marker.bucket.clone(),
+                key: marker.key.clone(),
+                etag: Some(marker.etag.clone()).filter(|e| !e.is_empty()),
+                batch_index: 0,
+                first_line: 0,
+                last_line: 0,
+                error: String::new(),
+                attempts: 0,
+                failed_at: String::new(),
+                log_type: String::new(),
+                upload_url: String::new(),
+            },
+        );
+        (0..marker.batches_done)
+            .filter(|&index| {
+                letter.context.batch_index = index;
+                stored.contains(letter.id().as_str())
+            })
+            .count() as u64
     }
 
     async fn deliver(

@@ -138,3 +138,57 @@ pub(crate) fn parse_object(
         stopped,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{ParseJob, parse_object};
+    use crate::batch::BatchLimits;
+    use crate::config::LogTypeConfig;
+    use crate::records::ObjectContext;
+
+    const TEXT: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status
+2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1418530010 1418530070 ACCEPT OK
+not a record
+2 1 eni-1 10.0.0.1 10.0.0.2 3 4 6 1 1 1418530010 1418530070 ACCEPT OK
+2 1 eni-1 10.0.0.1 10.0.0.2 5 6 6 1 1 1418530010 1418530070 ACCEPT OK
+";
+
+    fn run(skip_through: u64, first_index: u64) -> (Vec<(u64, u64, u64, usize)>, super::ParseEnd) {
+        let config = LogTypeConfig::builtin_vpc();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+        let job = ParseJob {
+            config: &config,
+            ctx: ObjectContext::now("b", "k"),
+            limits: BatchLimits {
+                max_records: 2,
+                ..BatchLimits::default()
+            },
+            skip_through,
+            first_index,
+        };
+        let end = parse_object(TEXT.as_bytes(), job, &tx);
+        drop(tx);
+        let mut batches = Vec::new();
+        while let Ok(b) = rx.try_recv() {
+            batches.push((b.index, b.first_line, b.last_line, b.batch.records));
+        }
+        (batches, end)
+    }
+
+    #[test]
+    fn batches_carry_the_lines_of_their_first_and_last_records() {
+        let (batches, end) = run(0, 0);
+        assert_eq!(batches, [(0, 2, 4, 2), (1, 5, 5, 1)]);
+        assert_eq!((end.accounting.lines, end.resumed), (5, 0));
+    }
+
+    #[test]
+    fn a_resumed_parse_skips_settled_lines_and_numbers_batches_on() {
+        let (batches, end) = run(4, 1);
+        assert_eq!(batches, [(1, 5, 5, 1)]);
+        assert_eq!(
+            (end.accounting.lines, end.accounting.records, end.resumed),
+            (5, 3, 2)
+        );
+    }
+}

@@ -196,3 +196,37 @@ pub fn sqs_event(messages: &[(&str, serde_json::Value)]) -> serde_json::Value {
         .collect();
     serde_json::json!({ "Records": records })
 }
+
+/// A child process killed (by its own id) when dropped.
+pub struct ChildGuard(pub std::process::Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Bed {
+    /// The environment of a `flowlog-forwarder` process against this testbed: logTypeConfig,
+    /// the testbed switches and tiny retry delays (no Lambda variables).
+    pub fn forwarder_env(&self) -> Vec<(String, String)> {
+        let s3 = self.emu.s3_settings();
+        [
+            (
+                "logTypeConfig",
+                flowlog_forwarder::config::encode_env_value(&self.config_json(None)),
+            ),
+            ("FLOWLOG_UPLOAD_URL", self.emu.ingest().upload_url()),
+            ("FLOWLOG_S3_ENDPOINT_URL", self.emu.s3_uri()),
+            ("FLOWLOG_UPLOAD_INITIAL_BACKOFF_MS", "1".to_owned()),
+            ("FLOWLOG_UPLOAD_MAX_BACKOFF_MS", "5".to_owned()),
+            ("AWS_ACCESS_KEY_ID", s3.access_key.clone()),
+            ("AWS_SECRET_ACCESS_KEY", s3.secret_key.clone()),
+            ("AWS_REGION", s3.region.clone()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+}
