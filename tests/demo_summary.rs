@@ -43,3 +43,31 @@ async fn the_demo_receives_every_generated_record_and_prints_a_summary() -> anyh
     insta::assert_snapshot!(redact(&stdout)?);
     Ok(())
 }
+
+#[tokio::test]
+async fn the_demo_exits_non_zero_when_records_do_not_arrive() -> anyhow::Result<()> {
+    // Arrange: the mock answers every upload with 503, so every batch ends as a dead letter.
+    let mut command = Command::new(forwarder_bin()?);
+    command.args([
+        "demo",
+        "--duration",
+        "5m",
+        "--speedup",
+        "1200",
+        "--fault-rate",
+        "1",
+        "--quiet",
+    ]);
+
+    // Act
+    let mut demo = ChildGuard::spawn("flowlog-forwarder demo", command)?;
+    let status = demo.wait(Duration::from_secs(120)).await?;
+
+    // Assert
+    let stdout = demo.stdout();
+    assert_eq!(status.code(), Some(1), "{}", demo.output());
+    assert!(stdout.contains("result: MISMATCH"), "{stdout}");
+    assert!(stdout.contains("<-- differs"), "{stdout}");
+    assert!(stdout.contains("failed: "), "{stdout}");
+    Ok(())
+}
