@@ -163,3 +163,59 @@ async fn an_s3_test_event_is_skipped_and_succeeds() -> anyhow::Result<()> {
     assert_eq!(bed.emu.ingest().stats().requests, 0);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_configuration_error_stops_the_other_objects_of_the_invocation() -> anyhow::Result<()> {
+    let bed = Bed::start().await?;
+    let keys: Vec<String> = (0..3).map(|i| key(&format!("stop-{i}"))).collect();
+    for k in &keys {
+        bed.put(k, gzip(flow_log(2).as_bytes())).await?;
+    }
+    let mut settings = bed.settings();
+    settings.object_concurrency = 1;
+    let forwarder = flowlog_forwarder::Forwarder::new(bed.config(Some("wrong"))?, settings).await?;
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+
+    let error = forwarder
+        .handle_event(s3_event(&keys))
+        .await
+        .expect_err("bad key");
+
+    assert!(!error.is_retryable());
+    assert!(error.to_string().contains("apiKey"), "{error}");
+    let report = error.report().expect("objects were processed");
+    let aborted = report
+        .objects
+        .iter()
+        .filter(|o| {
+            matches!(
+                o.outcome.error(),
+                Some(flowlog_forwarder::ObjectError::Aborted { .. })
+            )
+        })
+        .count();
+    assert_eq!(aborted, 2);
+    for object in &report.objects {
+        assert_balanced(object);
+    }
+    assert_eq!(bed.emu.ingest().stats().requests, 1);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forwarder_is_shared_across_spawned_tasks() -> anyhow::Result<()> {
+    let bed = Bed::start().await?;
+    let k = key("spawned");
+    bed.put(&k, gzip(flow_log(2).as_bytes())).await?;
+    let forwarder = std::sync::Arc::new(bed.forwarder(|_| {}).await?);
+
+    let task = {
+        let forwarder = forwarder.clone();
+        let event = s3_event(&[&k]);
+        tokio::spawn(async move { forwarder.handle_event(event).await })
+    };
+    let report = task.await??;
+
+    assert_eq!(report.records_sent(), 2);
+    Ok(())
+}
