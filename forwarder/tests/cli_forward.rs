@@ -19,8 +19,6 @@ async fn run(bed: &Bed, args: Vec<String>) -> anyhow::Result<Output> {
             bed.emu.s3_uri(),
             "--upload-url".to_owned(),
             bed.emu.ingest().upload_url(),
-            "--state-dir".to_owned(),
-            bed.state.path().display().to_string(),
             "--access-key".to_owned(),
             s3.access_key.clone(),
             "--secret-key".to_owned(),
@@ -30,6 +28,17 @@ async fn run(bed: &Bed, args: Vec<String>) -> anyhow::Result<Output> {
             "--upload-max-backoff-ms".to_owned(),
             "5".to_owned(),
         ])
+        .args(
+            (!args.iter().any(|a| a == "--state-s3"))
+                .then(|| {
+                    [
+                        "--state-dir".to_owned(),
+                        bed.state.path().display().to_string(),
+                    ]
+                })
+                .into_iter()
+                .flatten(),
+        )
         .env_clear()
         .env(
             "logTypeConfig",
@@ -151,6 +160,49 @@ async fn replay_resends_dead_letters_and_deletes_them() -> anyhow::Result<()> {
     assert_eq!(
         text(&again.stdout).trim(),
         "replayed=0 failed=0 remaining=0"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dead_letters_can_live_in_s3_and_be_replayed_from_there() -> anyhow::Result<()> {
+    let bed = Bed::start().await?;
+    bed.emu.ingest().faults(vec![Fault::license_exceeded()])?;
+    let k = key("cli-s3-state");
+    bed.put(&k, gzip(flow_log(5).as_bytes())).await?;
+    let state = format!("s3://{BUCKET}/forwarder-state/");
+    let first = run(
+        &bed,
+        vec![
+            "forward".into(),
+            "--state-s3".into(),
+            state.clone(),
+            format!("s3://{BUCKET}/{k}"),
+        ],
+    )
+    .await?;
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first.stderr));
+    bed.emu.ingest().clear_faults();
+    let stored = bed
+        .emu
+        .s3_client()
+        .list_objects_v2()
+        .bucket(BUCKET)
+        .prefix("forwarder-state/deadletter/")
+        .send()
+        .await?;
+    assert_eq!(stored.key_count(), Some(2), "payload and meta");
+
+    let output = run(&bed, vec!["replay".into(), "--state-s3".into(), state]).await?;
+
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(
+        text(&output.stdout).trim(),
+        "replayed=1 failed=0 remaining=0"
+    );
+    assert_eq!(
+        ports(&bed.emu.ingest().records()),
+        (10_000..10_005).collect::<Vec<_>>()
     );
     Ok(())
 }
