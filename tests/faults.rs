@@ -8,13 +8,13 @@
 //!   Runtime API) resumes after the last batch whose progress marker was written; only batches
 //!   accepted but not yet marked at the kill can repeat: bound **uploads in flight (1) × 5,000
 //!   records** (the batch record cap).
-//!
-//! Not covered here: S3 `SlowDown` (the emulator has no S3 fault hook and moto cannot inject
-//! one); the forwarder's own source tests cover SlowDown retries.
+//! - S3 answering `503 SlowDown` (a throttling proxy in front of the emulated S3, which has no
+//!   fault hook of its own): GetObject is retried: bound **0**.
 
 use std::time::Duration;
 
 use flowlog_e2e::lambda::{LambdaTestbed, object_lines};
+use flowlog_e2e::slowdown::SlowDownProxy;
 use flowlog_e2e::{
     CliTarget, FlowLogRun, Traffic, accounting_lines, log_type_config, mixed_runs, put_all,
 };
@@ -145,6 +145,50 @@ async fn a_licence_exceeded_window_is_dead_lettered_then_replayed() -> anyhow::R
         "{}",
         replay.output()
     );
+    traffic
+        .truth
+        .compare(&mock.records())
+        .assert_complete_with_duplicates_at_most(0)?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_slow_down_replies_are_retried() -> anyhow::Result<()> {
+    // Arrange
+    let emulator = Emulator::start().await?;
+    let traffic = Traffic::generate(&mixed_runs("flow-logs", 10))?;
+    emulator
+        .s3_client()
+        .create_bucket()
+        .bucket("flow-logs")
+        .send()
+        .await?;
+    put_all(&emulator.s3_client(), &traffic.objects).await?;
+    let proxy = SlowDownProxy::start(emulator.s3_addr().to_string(), 3).await?;
+    let mock = emulator.ingest();
+    let state = tempfile::tempdir()?;
+    let s3 = emulator.s3_settings();
+    let target = CliTarget {
+        endpoint: proxy.uri().to_owned(),
+        access_key: s3.access_key.clone(),
+        secret_key: s3.secret_key.clone(),
+        region: s3.region.clone(),
+        upload_url: mock.upload_url(),
+        state_dir: state.path().to_owned(),
+        log_type_config: log_type_config(mock.device_key(), mock.log_type()),
+    };
+    let keys: Vec<String> = traffic
+        .keys()
+        .iter()
+        .map(|(b, k)| format!("s3://{b}/{k}"))
+        .collect();
+
+    // Act
+    let (forward, ok) = target.run("forward", &keys).await?;
+
+    // Assert
+    assert!(ok, "{}", forward.output());
+    assert_eq!(proxy.slow_downs(), 3);
     traffic
         .truth
         .compare(&mock.records())

@@ -8,6 +8,7 @@
 //! - [`process`]: child processes killed on drop ([`ChildGuard`]) and the forwarder binary
 //!   ([`forwarder_bin`]: why it is located, not built, is explained there).
 //! - [`moto`]: a `moto_server` on a free port ([`MotoServer`]).
+//! - [`slowdown`]: a proxy that makes an S3 answer `503 SlowDown`.
 //! - [`lambda`]: the emulator plus the forwarder binary as its Lambda function
 //!   ([`lambda::LambdaTestbed`]).
 //! - [`forwarder`]: how a test starts the forwarder binary against a testbed
@@ -19,6 +20,7 @@ pub mod lambda;
 pub mod moto;
 pub mod process;
 pub mod scenario;
+pub mod slowdown;
 
 pub use forwarder::{CliTarget, ForwarderCommand, accounting_lines, log_type_config};
 pub use ground_truth::{Comparison, GroundTruth, Tally, gunzip};
