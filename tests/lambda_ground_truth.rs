@@ -15,6 +15,7 @@ async fn thirty_simulated_minutes_through_the_lambda_runtime_arrive_exactly_once
     // Arrange
     let traffic = Traffic::generate(&mixed_runs("flow-logs", 30))?;
     assert!(traffic.keys().iter().any(|(_, k)| k.contains(' ')));
+    assert!(traffic.truth.records() > 10_000, "enough traffic to matter");
     let testbed = LambdaTestbed::start(&traffic, Duration::from_secs(60)).await?;
     let function = testbed.start_function()?;
 

@@ -125,7 +125,7 @@ impl LambdaTestbed {
     }
 }
 
-/// The accounting lines of the forwarded objects (own-state keys and duplicates excluded).
+/// Every accounting line the function wrote (JSON logs on stdout, anything on stderr).
 #[must_use]
 pub fn object_lines(function: &ChildGuard) -> Vec<AccountingLine> {
     accounting_lines(&format!("{}\n{}", function.stdout(), function.stderr()))

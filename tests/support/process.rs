@@ -6,7 +6,7 @@
 //! it, next to the test executable's `deps/` directory (`target/debug/flowlog-forwarder`). The
 //! workspace-wide commands every script and the Makefile use (`cargo test --workspace
 //! --all-targets`) build every member's binaries before any test runs; a missing binary, or
-//! one older than the forwarder's sources, fails with the command to run instead of testing
+//! one older than the sources it is built from, fails with the command to run instead of testing
 //! stale code. `FLOWLOG_FORWARDER_BIN` overrides the path.
 
 use std::fs::File;
@@ -137,7 +137,8 @@ pub fn workspace_root() -> &'static Path {
 /// The `flowlog-forwarder` binary built from this workspace (see the module docs).
 ///
 /// # Errors
-/// When it is missing or older than the forwarder's sources, saying how to build it.
+/// When it is missing or older than the forwarder's (or the emulator's, which the `demo`
+/// subcommand links) sources, saying how to build it.
 pub fn forwarder_bin() -> anyhow::Result<PathBuf> {
     if let Some(path) = std::env::var_os("FLOWLOG_FORWARDER_BIN") {
         return Ok(PathBuf::from(path));
@@ -158,10 +159,11 @@ pub fn forwarder_bin() -> anyhow::Result<PathBuf> {
                 bin.display()
             )
         })?;
-    let sources = newest_mtime(&workspace_root().join("forwarder/src"))?;
+    let sources = newest_mtime(&workspace_root().join("forwarder/src"))?
+        .max(newest_mtime(&workspace_root().join("emulator/src"))?);
     if sources > built {
         bail!(
-            "{} is older than forwarder/src: run `cargo test --workspace --all-targets` \
+            "{} is older than forwarder/src or emulator/src: run `cargo test --workspace --all-targets` \
              (or `cargo build -p flowlog-forwarder`) so the test runs the current code",
             bin.display()
         );
