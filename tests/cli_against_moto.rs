@@ -59,3 +59,121 @@ async fn forward_then_backfill_from_moto_deliver_every_record_once() -> anyhow::
     traffic.truth.compare(&records).assert_exact()?;
     Ok(())
 }
+
+/// moto's own S3 → SQS notifications (its minimal event records, keys `%2F`-encoded) handed to
+/// the forwarder binary in Lambda mode as SQS events, reading the objects from moto.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn motos_own_notifications_through_sqs_drive_the_lambda_function() -> anyhow::Result<()> {
+    use std::time::Duration;
+
+    use flowlog_e2e::ForwarderCommand;
+    use flowlog_e2e::moto::{MOTO_ACCESS_KEY, MOTO_REGION, MOTO_SECRET_KEY};
+    use serde_json::{Value, json};
+
+    // Arrange: a bucket whose object-created events go to an SQS queue, in moto.
+    let moto = MotoServer::start().await?;
+    let traffic = Traffic::generate(&mixed_runs("flow-logs", 10))?;
+    moto.create_bucket("flow-logs").await?;
+    moto.create_bucket("forwarder-state").await?;
+    let queue = moto
+        .aws(&["sqs", "create-queue", "--queue-name", "flowlog-events"])
+        .await?;
+    let queue_url = queue["QueueUrl"].as_str().unwrap_or_default().to_owned();
+    let queue_arn = format!("arn:aws:sqs:{MOTO_REGION}:123456789012:flowlog-events");
+    let notification = json!({"QueueConfigurations": [
+        {"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"]}
+    ]});
+    moto.aws(&[
+        "s3api",
+        "put-bucket-notification-configuration",
+        "--bucket",
+        "flow-logs",
+        "--notification-configuration",
+        &notification.to_string(),
+    ])
+    .await?;
+    put_all(&moto.s3_client(), &traffic.objects).await?;
+    let mut messages: Vec<Value> = Vec::new();
+    for _ in 0..50 {
+        let got = moto
+            .aws(&[
+                "sqs",
+                "receive-message",
+                "--queue-url",
+                &queue_url,
+                "--max-number-of-messages",
+                "10",
+                "--visibility-timeout",
+                "300",
+            ])
+            .await?;
+        let batch = got["Messages"].as_array().cloned().unwrap_or_default();
+        if batch.is_empty() {
+            break;
+        }
+        messages.extend(batch);
+    }
+    let runtime = flowlog_emulator::runtime_api::LambdaRuntimeApi::builder()
+        .retry_delays([Duration::from_millis(50), Duration::from_millis(100)])
+        .start()
+        .await?;
+    let mock = MockSite24x7::start().await?;
+    let function = ForwarderCommand::new(
+        &log_type_config(mock.device_key(), mock.log_type()),
+        &["lambda"],
+    )?
+    .aws_credentials(MOTO_ACCESS_KEY, MOTO_SECRET_KEY, MOTO_REGION)
+    .lambda(&runtime.addr(), moto.endpoint(), &mock.upload_url())
+    .env("FLOWLOG_STATE_BUCKET", "forwarder-state")
+    .spawn()?;
+
+    // Act: one SQS event per 10 messages, as Lambda's SQS poller would batch them.
+    for chunk in messages.chunks(10) {
+        let records: Vec<Value> = chunk
+            .iter()
+            .map(|m| {
+                json!({
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "attributes": {},
+                    "messageAttributes": {},
+                    "md5OfBody": m["MD5OfBody"],
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": queue_arn,
+                    "awsRegion": MOTO_REGION,
+                })
+            })
+            .collect();
+        runtime.invoke(json!({ "Records": records }));
+    }
+    runtime
+        .wait_idle(Duration::from_secs(120))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}\n{}", function.output()))?;
+
+    // Assert
+    let created = messages
+        .iter()
+        .filter(|m| {
+            m["Body"]
+                .as_str()
+                .is_some_and(|b| b.contains("ObjectCreated"))
+        })
+        .count();
+    assert_eq!(created, traffic.objects.len(), "one message per object");
+    for invocation in runtime.outcomes() {
+        let last = invocation
+            .attempts
+            .last()
+            .map(|a| format!("{:?}", a.result));
+        let response = last.unwrap_or_default();
+        assert!(
+            response.contains("batchItemFailures") && !response.contains("itemIdentifier"),
+            "every message succeeded: {response}\n{}",
+            function.output()
+        );
+    }
+    traffic.truth.compare(&mock.records()).assert_exact()?;
+    Ok(())
+}

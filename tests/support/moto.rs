@@ -106,6 +106,45 @@ impl MotoServer {
         self.child.output()
     }
 
+    /// Runs the AWS CLI (from the same virtualenv) against this server; returns its JSON
+    /// output (`null` when it printed nothing).
+    ///
+    /// # Errors
+    /// When the CLI is missing ("run `make tools`") or fails, with its stderr.
+    pub async fn aws(&self, args: &[&str]) -> anyhow::Result<serde_json::Value> {
+        let bin = venv_dir().join("bin/aws");
+        if !bin.is_file() {
+            bail!("{} not found: run `make tools`", bin.display());
+        }
+        let output = tokio::process::Command::new(&bin)
+            .args([
+                "--endpoint-url",
+                &self.endpoint,
+                "--region",
+                MOTO_REGION,
+                "--output",
+                "json",
+            ])
+            .args(args)
+            .env("AWS_ACCESS_KEY_ID", MOTO_ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", MOTO_SECRET_KEY)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .output()
+            .await
+            .with_context(|| format!("running {}", bin.display()))?;
+        if !output.status.success() {
+            bail!(
+                "aws {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        if output.stdout.iter().all(u8::is_ascii_whitespace) {
+            return Ok(serde_json::Value::Null);
+        }
+        Ok(serde_json::from_slice(&output.stdout)?)
+    }
+
     /// Creates a bucket.
     ///
     /// # Errors
