@@ -196,6 +196,27 @@ async fn s3_slow_down_replies_are_retried() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Polls the state bucket until the forwarder has written a progress marker.
+async fn wait_for_a_progress_marker(testbed: &LambdaTestbed) -> anyhow::Result<()> {
+    let s3 = testbed.emulator.s3_client();
+    for _ in 0..600 {
+        let listed = s3
+            .list_objects_v2()
+            .bucket(flowlog_e2e::lambda::STATE_BUCKET)
+            .send()
+            .await?;
+        if listed
+            .contents()
+            .iter()
+            .any(|o| o.key().is_some_and(|k| k.contains("progress")))
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    anyhow::bail!("no progress marker appeared in the state bucket")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_function_killed_mid_object_is_retried_and_completes() -> anyhow::Result<()> {
     // Arrange: two objects of ~19k records (4 batches each), slow uploads, one at a time.
@@ -215,8 +236,10 @@ async fn a_function_killed_mid_object_is_retried_and_completes() -> anyhow::Resu
     let mut first = testbed.start_function()?;
     put_all(&testbed.emulator.s3_client(), &traffic.objects).await?;
 
-    // Act: SIGKILL once the first batch arrived, then a fresh process takes the retry.
+    // Act: SIGKILL once the first batch arrived and its progress marker is written, then a
+    // fresh process takes the retry.
     mock.wait_for_records(1, Duration::from_secs(60)).await?;
+    wait_for_a_progress_marker(&testbed).await?;
     first.kill();
     let at_kill = mock.records().len();
     let second = testbed.start_function()?;
