@@ -26,7 +26,7 @@ bench:
 	$(CURDIR)/target/release/examples/generator_bench 3 1
 	$(CURDIR)/target/release/flowlog-emulator generate --seed 7 --start 2026-01-15T08:00:00Z \
 	  --duration 2h --aggregation 60 --vpcs 4 --enis-per-vpc 26 --rate 10 --out $(BENCH_DIR)/objects
-	find $(BENCH_DIR)/objects -name '*.log.gz' | sort | xargs cat | gzip -dc > $(BENCH_DIR)/flows.log
+	find $(BENCH_DIR)/objects -name '*.log.gz' | sort | xargs cat | gzip -dc | awk 'NR == 1 || !/^version /' > $(BENCH_DIR)/flows.log
 	$(CURDIR)/target/release/examples/throughput $(BENCH_DIR)/flows.log
 
 ## lint: formatting and clippy, warnings denied
