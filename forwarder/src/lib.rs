@@ -19,6 +19,10 @@
 //! - [`deadletter`]: batches that could not be delivered, kept for `replay`.
 //! - [`progress`]: per-object markers so a retried invocation resumes, not resends.
 //! - [`secret`]: credentials that never print.
+//! - [`settings`]: everything the binary configures ([`Settings`]).
+//! - [`pipeline`]: the production path: [`Forwarder`] forwards objects and Lambda payloads.
+//! - [`report`]: per-object accounting lines and outcomes ([`ObjectReport`]).
+//! - [`lambda`]: the Lambda runtime glue (`lambda` subcommand).
 //!
 //! Streaming use, one object:
 //! ```
@@ -44,11 +48,15 @@ pub mod event;
 pub mod flowlog;
 pub mod input;
 mod json;
+pub mod lambda;
 pub mod object;
 pub mod pattern;
+pub mod pipeline;
 pub mod progress;
 pub mod records;
+pub mod report;
 pub mod secret;
+pub mod settings;
 pub mod source;
 pub mod state;
 pub mod stream;
@@ -62,7 +70,10 @@ pub use dryrun::{DryRunSummary, dry_run};
 pub use flowlog::{FieldSpec, FieldType, FlowFormat, FormatError};
 pub use input::{MAX_LINE_BYTES, ReadError, parse_reader};
 pub use object::{LineOutcome, ObjectParser, Unparsable, UnparsableReason};
+pub use pipeline::{Forwarder, InvocationError, ListError, SetupError};
 pub use records::ObjectContext;
+pub use report::{InvocationReport, ObjectError, ObjectOutcome, ObjectReport};
 pub use secret::Secret;
+pub use settings::{Settings, StateLocation};
 pub use stream::{ObjectStream, StreamEnd};
 pub use timestamp::DateFormat;

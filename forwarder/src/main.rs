@@ -8,6 +8,9 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use flowlog_forwarder::{BatchLimits, LogTypeConfig, ObjectContext, dry_run};
 
+mod modes;
+use modes::{BackfillArgs, ForwardArgs, ReplayArgs};
+
 /// Forwards AWS VPC Flow Logs from S3 to Site24x7 AppLogs.
 #[derive(Debug, Parser)]
 #[command(version, about)]
@@ -21,6 +24,14 @@ enum Command {
     /// Dry run, no network: print the records that would be uploaded (NDJSON on stdout) and an
     /// accounting summary (stderr). Reads gzip (by magic bytes) or plain text.
     Parse(ParseArgs),
+    /// Forward objects now: `s3://BUCKET/KEY…`; one summary line per object on stderr.
+    Forward(ForwardArgs),
+    /// List `s3://BUCKET/PREFIX` and forward every object, several at once, with progress.
+    Backfill(BackfillArgs),
+    /// Re-send dead letters with the current config's apiKey; delete each once accepted.
+    Replay(ReplayArgs),
+    /// The AWS Lambda custom runtime loop (configuration from the environment).
+    Lambda,
 }
 
 #[derive(Debug, clap::Args)]
@@ -48,6 +59,9 @@ struct ParseArgs {
 }
 
 fn main() -> ExitCode {
+    if lambda_by_default() {
+        return modes::lambda();
+    }
     match run(Cli::parse()) {
         Ok(code) => code,
         Err(error) => {
@@ -57,9 +71,25 @@ fn main() -> ExitCode {
     }
 }
 
+/// Started as `bootstrap` (Lambda's custom runtime name), or with no arguments while
+/// `AWS_LAMBDA_RUNTIME_API` is set.
+fn lambda_by_default() -> bool {
+    let mut args = std::env::args_os();
+    let is_bootstrap = args
+        .next()
+        .and_then(|a| PathBuf::from(a).file_name().map(|n| n == "bootstrap"))
+        .unwrap_or(false);
+    let no_args = args.next().is_none();
+    is_bootstrap || (no_args && std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some())
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Parse(args) => parse(args),
+        Command::Forward(args) => modes::forward(args),
+        Command::Backfill(args) => modes::backfill(args),
+        Command::Replay(args) => modes::replay(args),
+        Command::Lambda => Ok(modes::lambda()),
     }
 }
 

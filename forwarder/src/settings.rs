@@ -1,0 +1,247 @@
+//! Everything the binary configures, in one place: where to upload, how hard to retry, how
+//! big batches are, where S3 is, where state lives and how much runs at once.
+//!
+//! The CLI fills [`Settings`] from flags; Lambda mode fills it from environment variables with
+//! [`Settings::from_lambda_env`] (a lookup function, so tests never touch the process
+//! environment). The documented variables:
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `FLOWLOG_UPLOAD_URL` | upload URL instead of `https://{uploadDomain}/upload` | — |
+//! | `FLOWLOG_S3_ENDPOINT_URL` | S3 endpoint (testbed); credentials from `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` | real AWS |
+//! | `FLOWLOG_STATE_BUCKET` | bucket for dead letters and progress markers | the event's own bucket |
+//! | `FLOWLOG_STATE_PREFIX` | prefix of that state | `flowlog-forwarder/` |
+//! | `FLOWLOG_OBJECT_CONCURRENCY` | objects forwarded at once | 4 |
+//! | `FLOWLOG_UPLOADS_IN_FLIGHT` | batches of one object uploading at once | 4 |
+//! | `FLOWLOG_UPLOAD_MAX_ATTEMPTS` | requests per batch before dead-lettering | 10 |
+//! | `FLOWLOG_UPLOAD_INITIAL_BACKOFF_MS` / `FLOWLOG_UPLOAD_MAX_BACKOFF_MS` | backoff curve | 100 / 30000 |
+//! | `FLOWLOG_UPLOAD_MAX_ELAPSED_MS` | time budget per batch | 120000 |
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::batch::BatchLimits;
+use crate::config::LogTypeConfig;
+use crate::source::{self, S3Settings};
+use crate::upload::{UploadSettings, UploadTarget};
+
+/// Default prefix of the forwarder's own state in S3.
+pub const DEFAULT_STATE_PREFIX: &str = "flowlog-forwarder/";
+
+/// Where dead letters and progress markers live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateLocation {
+    /// A local directory (CLI default: `./flowlog-state`).
+    Local(PathBuf),
+    /// A fixed bucket and prefix.
+    S3 {
+        /// Bucket holding the state.
+        bucket: String,
+        /// Prefix of every state key.
+        prefix: String,
+    },
+    /// Under `prefix` in the bucket of each object forwarded (Lambda default).
+    EventBucket {
+        /// Prefix of every state key.
+        prefix: String,
+    },
+}
+
+impl StateLocation {
+    /// Parses `s3://BUCKET/PREFIX` (prefix defaults to [`DEFAULT_STATE_PREFIX`]).
+    ///
+    /// # Errors
+    /// [`SettingsError::Invalid`] when the text is not an `s3://` URL with a bucket.
+    pub fn parse_s3_url(url: &str) -> Result<Self, SettingsError> {
+        let (bucket, prefix) = split_s3_url(url).ok_or_else(|| SettingsError::Invalid {
+            name: "--state-s3".to_owned(),
+            problem: format!("{url:?} is not s3://BUCKET/PREFIX"),
+        })?;
+        let prefix = if prefix.is_empty() {
+            DEFAULT_STATE_PREFIX.to_owned()
+        } else {
+            prefix
+        };
+        Ok(Self::S3 { bucket, prefix })
+    }
+}
+
+/// Splits `s3://bucket/rest` into `(bucket, rest)`; `None` when it is not such a URL.
+#[must_use]
+pub fn split_s3_url(url: &str) -> Option<(String, String)> {
+    let rest = url.strip_prefix("s3://")?;
+    let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+    (!bucket.is_empty()).then(|| (bucket.to_owned(), key.to_owned()))
+}
+
+/// A setting that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// A value does not parse.
+    #[error("setting {name}: {problem}")]
+    Invalid {
+        /// The flag or environment variable.
+        name: String,
+        /// What is wrong and what is expected.
+        problem: String,
+    },
+}
+
+/// What a [`crate::Forwarder`] runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Upload URL override (`--upload-url`, `FLOWLOG_UPLOAD_URL`); `None` means
+    /// `https://{uploadDomain}/upload` from `logTypeConfig`.
+    pub upload_url: Option<String>,
+    /// Timeouts and retries of the upload client.
+    pub upload: UploadSettings,
+    /// Batch caps and gzip level.
+    pub batch: BatchLimits,
+    /// How to reach S3 (endpoint = the testbed switch).
+    pub s3: S3Settings,
+    /// GetObject retries.
+    pub s3_retry: source::RetryPolicy,
+    /// Where dead letters and progress markers live.
+    pub state: StateLocation,
+    /// Objects forwarded at once (at least 1).
+    pub object_concurrency: usize,
+    /// Batches of one object being uploaded at once (at least 1); also the depth of the queue
+    /// between the parser and the uploads, so memory stays bounded.
+    pub uploads_in_flight: usize,
+    /// Write the progress marker after this many settled batches (1 = every batch).
+    pub progress_save_every: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            upload_url: None,
+            upload: UploadSettings::default(),
+            batch: BatchLimits::default(),
+            s3: S3Settings::default(),
+            s3_retry: source::RetryPolicy::default(),
+            state: StateLocation::Local(PathBuf::from("flowlog-state")),
+            object_concurrency: 4,
+            uploads_in_flight: 4,
+            progress_save_every: 1,
+        }
+    }
+}
+
+impl Settings {
+    /// The upload target: `upload_url` if set, else the config's `uploadDomain`.
+    #[must_use]
+    pub fn upload_target(&self, config: &LogTypeConfig) -> UploadTarget {
+        UploadTarget {
+            url: self
+                .upload_url
+                .clone()
+                .unwrap_or_else(|| config.upload_url()),
+            api_key: config.api_key().clone(),
+            log_type: config.log_type().to_owned(),
+        }
+    }
+
+    /// Lambda-mode settings from environment variables (see the module table), read through
+    /// `get` so callers choose the source (`|k| std::env::var(k).ok()` in production).
+    ///
+    /// # Errors
+    /// [`SettingsError::Invalid`] naming the variable whose value does not parse.
+    pub fn from_lambda_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let non_empty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let mut settings = Self {
+            upload_url: non_empty("FLOWLOG_UPLOAD_URL"),
+            ..Self::default()
+        };
+        settings.s3.endpoint_url = non_empty("FLOWLOG_S3_ENDPOINT_URL");
+        let prefix =
+            non_empty("FLOWLOG_STATE_PREFIX").unwrap_or_else(|| DEFAULT_STATE_PREFIX.to_owned());
+        settings.state = match non_empty("FLOWLOG_STATE_BUCKET") {
+            Some(bucket) => StateLocation::S3 { bucket, prefix },
+            None => StateLocation::EventBucket { prefix },
+        };
+        let number = |name: &str| -> Result<Option<u64>, SettingsError> {
+            non_empty(name)
+                .map(|v| {
+                    v.trim().parse::<u64>().map_err(|_| SettingsError::Invalid {
+                        name: name.to_owned(),
+                        problem: format!("{v:?} is not a whole number"),
+                    })
+                })
+                .transpose()
+        };
+        if let Some(n) = number("FLOWLOG_OBJECT_CONCURRENCY")? {
+            settings.object_concurrency = usize::try_from(n.max(1)).unwrap_or(1);
+        }
+        if let Some(n) = number("FLOWLOG_UPLOADS_IN_FLIGHT")? {
+            settings.uploads_in_flight = usize::try_from(n.max(1)).unwrap_or(1);
+        }
+        let retry = &mut settings.upload.retry;
+        if let Some(n) = number("FLOWLOG_UPLOAD_MAX_ATTEMPTS")? {
+            retry.max_attempts = u32::try_from(n).unwrap_or(u32::MAX);
+        }
+        if let Some(ms) = number("FLOWLOG_UPLOAD_INITIAL_BACKOFF_MS")? {
+            retry.initial_backoff = Duration::from_millis(ms);
+        }
+        if let Some(ms) = number("FLOWLOG_UPLOAD_MAX_BACKOFF_MS")? {
+            retry.max_backoff = Duration::from_millis(ms);
+        }
+        if let Some(ms) = number("FLOWLOG_UPLOAD_MAX_ELAPSED_MS")? {
+            retry.max_elapsed = Duration::from_millis(ms);
+        }
+        Ok(settings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Settings, StateLocation, split_s3_url};
+
+    #[test]
+    fn lambda_settings_default_to_the_event_bucket_and_read_overrides() {
+        let env = |k: &str| match k {
+            "FLOWLOG_UPLOAD_URL" => Some("http://127.0.0.1:9/upload".to_owned()),
+            "FLOWLOG_STATE_BUCKET" => Some("state".to_owned()),
+            "FLOWLOG_UPLOADS_IN_FLIGHT" => Some("2".to_owned()),
+            _ => None,
+        };
+        let s = Settings::from_lambda_env(env).expect("valid");
+        assert_eq!(s.upload_url.as_deref(), Some("http://127.0.0.1:9/upload"));
+        assert_eq!(
+            s.state,
+            StateLocation::S3 {
+                bucket: "state".into(),
+                prefix: "flowlog-forwarder/".into()
+            }
+        );
+        assert_eq!(s.uploads_in_flight, 2);
+        let s = Settings::from_lambda_env(|_| None).expect("valid");
+        assert!(matches!(s.state, StateLocation::EventBucket { .. }));
+    }
+
+    #[test]
+    fn a_bad_number_names_the_variable() {
+        let err = Settings::from_lambda_env(|k| {
+            (k == "FLOWLOG_OBJECT_CONCURRENCY").then(|| "many".to_owned())
+        })
+        .expect_err("invalid");
+        assert!(
+            err.to_string().contains("FLOWLOG_OBJECT_CONCURRENCY"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn s3_urls_split_into_bucket_and_rest() {
+        for (url, want) in [
+            ("s3://b/k/x.gz", Some(("b", "k/x.gz"))),
+            ("s3://b", Some(("b", ""))),
+            ("s3:///k", None),
+            ("http://b/k", None),
+        ] {
+            let got = split_s3_url(url);
+            let want = want.map(|(b, k)| (b.to_owned(), k.to_owned()));
+            assert_eq!(got, want, "{url}");
+        }
+    }
+}
