@@ -10,11 +10,24 @@ PY_PACKAGES := awscli boto3 'moto[server]'
 export FLOWLOG_VENV := $(VENV)
 export FLOWLOG_TOOLS := $(TOOLS)
 
-.PHONY: test lint tools venv s3s-e2e clean
+.PHONY: test lint bench tools venv s3s-e2e clean
 
-## test: lint, then every test (unit, snapshot, end to end, real third-party clients)
+## test: lint, then every test (unit, snapshot, end to end, real third-party clients, doc examples)
 test: lint tools
 	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace --doc
+
+BENCH_DIR := $(CURDIR)/target/bench
+
+## bench: release-mode speed of the generator and of the forwarder's record path (figures to stdout)
+bench:
+	$(CARGO) build --release -p flowlog-emulator -p flowlog-forwarder --bins --examples
+	rm -rf $(BENCH_DIR) && mkdir -p $(BENCH_DIR)
+	$(CURDIR)/target/release/examples/generator_bench 3 1
+	$(CURDIR)/target/release/flowlog-emulator generate --seed 7 --start 2026-01-15T08:00:00Z \
+	  --duration 2h --aggregation 60 --vpcs 4 --enis-per-vpc 26 --rate 10 --out $(BENCH_DIR)/objects
+	find $(BENCH_DIR)/objects -name '*.log.gz' | sort | xargs cat | gzip -dc | awk 'NR == 1 || !/^version /' > $(BENCH_DIR)/flows.log
+	$(CURDIR)/target/release/examples/throughput $(BENCH_DIR)/flows.log
 
 ## lint: formatting and clippy, warnings denied
 lint:
