@@ -10,7 +10,11 @@ PY_PACKAGES := awscli boto3 'moto[server]'
 export FLOWLOG_VENV := $(VENV)
 export FLOWLOG_TOOLS := $(TOOLS)
 
-.PHONY: test lint bench tools venv s3s-e2e clean
+.PHONY: demo test lint bench tools venv s3s-e2e clean
+
+## demo: the whole chain offline in ~20 s (generator -> emulated S3 -> forwarder -> mock Site24x7)
+demo:
+	$(CARGO) run --quiet -p flowlog-forwarder -- demo $(DEMO_ARGS)
 
 ## test: lint, then every test (unit, snapshot, end to end, real third-party clients, doc examples)
 test: lint tools
