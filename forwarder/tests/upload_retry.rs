@@ -12,22 +12,16 @@ use flowlog_forwarder::upload::{
     Delivered, Disposition, GiveUpReason, RetryCause, RetryPolicy, UploadError, UploadSettings,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use upload_support::{accepted, assert_no_secret, batch, requests, settings, setup};
+use upload_support::{
+    accepted, assert_no_secret, batch, requests, respond_then_accept, settings, setup,
+};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 #[tokio::test]
 async fn server_errors_are_retried_with_jittered_backoff_until_delivered() -> anyhow::Result<()> {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(2)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(accepted("after-503s"))
-        .mount(&server)
-        .await;
+    respond_then_accept(&server, ResponseTemplate::new(503), 2, "after-503s").await;
     let setup = setup(server.uri(), settings(5))?;
 
     let delivered = setup.client.upload(&batch()?).await?;
@@ -55,15 +49,7 @@ async fn server_errors_are_retried_with_jittered_backoff_until_delivered() -> an
 async fn throttling_waits_exactly_as_long_as_retry_after_says() -> anyhow::Result<()> {
     let server = MockServer::start().await;
     let throttled = ResponseTemplate::new(429).insert_header("Retry-After", "7");
-    Mock::given(method("POST"))
-        .respond_with(throttled)
-        .up_to_n_times(2)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(accepted("after-429s"))
-        .mount(&server)
-        .await;
+    respond_then_accept(&server, throttled, 2, "after-429s").await;
     let setup = setup(server.uri(), settings(5))?;
 
     let delivered = setup.client.upload(&batch()?).await?;
@@ -82,15 +68,7 @@ async fn a_retry_after_http_date_is_honoured_as_the_time_until_then() -> anyhow:
     let until = chrono::Utc::now() + chrono::Duration::seconds(30);
     let date = until.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
     let throttled = ResponseTemplate::new(503).insert_header("Retry-After", date.as_str());
-    Mock::given(method("POST"))
-        .respond_with(throttled)
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(accepted("after-date"))
-        .mount(&server)
-        .await;
+    respond_then_accept(&server, throttled, 1, "after-date").await;
     let setup = setup(server.uri(), settings(3))?;
 
     let delivered = setup.client.upload(&batch()?).await?;
@@ -110,15 +88,7 @@ async fn a_retry_after_http_date_is_honoured_as_the_time_until_then() -> anyhow:
 #[tokio::test]
 async fn a_success_without_an_upload_id_is_retried() -> anyhow::Result<()> {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(accepted("receipt"))
-        .mount(&server)
-        .await;
+    respond_then_accept(&server, ResponseTemplate::new(200), 1, "receipt").await;
     let setup = setup(server.uri(), settings(3))?;
 
     let delivered = setup.client.upload(&batch()?).await?;
@@ -206,15 +176,7 @@ async fn a_retry_after_beyond_the_time_budget_gives_up_instead_of_waiting() -> a
 async fn a_response_slower_than_the_read_timeout_is_retried() -> anyhow::Result<()> {
     let server = MockServer::start().await;
     let slow = accepted("too-late").set_delay(Duration::from_secs(5));
-    Mock::given(method("POST"))
-        .respond_with(slow)
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(accepted("in-time"))
-        .mount(&server)
-        .await;
+    respond_then_accept(&server, slow, 1, "in-time").await;
     let settings = UploadSettings {
         read_timeout: Duration::from_millis(100),
         ..settings(3)

@@ -14,7 +14,8 @@ use flowlog_forwarder::secret::Secret;
 use flowlog_forwarder::upload::{
     RetryPolicy, Sleeper, UploadClient, UploadError, UploadSettings, UploadTarget,
 };
-use wiremock::{MockServer, ResponseTemplate};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 pub const API_KEY: &str = "ab12cd34ef56-device-key";
 pub const LOG_TYPE: &str = "vpc_flow_logs";
@@ -79,6 +80,25 @@ pub fn settings(max_attempts: u32) -> UploadSettings {
 
 pub fn accepted(upload_id: &str) -> ResponseTemplate {
     ResponseTemplate::new(200).insert_header("x-uploadid", upload_id)
+}
+
+/// Answers the first `times` POSTs with `first`, then accepts with `upload_id`:
+/// the server every retry-then-deliver test needs.
+pub async fn respond_then_accept(
+    server: &MockServer,
+    first: ResponseTemplate,
+    times: u64,
+    upload_id: &str,
+) {
+    Mock::given(method("POST"))
+        .respond_with(first)
+        .up_to_n_times(times)
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(accepted(upload_id))
+        .mount(server)
+        .await;
 }
 
 pub async fn requests(server: &MockServer) -> usize {
