@@ -40,6 +40,7 @@ lint: lint-template
 
 ## lint-template: cfn-lint on deploy/template.yaml
 lint-template: venv
+	test -x $(VENV)/bin/cfn-lint || $(VENV)/bin/pip install --quiet --disable-pip-version-check cfn-lint
 	$(VENV)/bin/cfn-lint deploy/template.yaml
 
 LAMBDA_DIR := $(CURDIR)/target/lambda
