@@ -5,12 +5,12 @@ PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 TOOLS := $(CURDIR)/.tools
 S3S_E2E := $(TOOLS)/bin/s3s-e2e
-PY_PACKAGES := awscli boto3 'moto[server]'
+PY_PACKAGES := awscli boto3 'moto[server]' cfn-lint
 
 export FLOWLOG_VENV := $(VENV)
 export FLOWLOG_TOOLS := $(TOOLS)
 
-.PHONY: demo test lint bench tools venv s3s-e2e clean
+.PHONY: demo test lint bench tools venv s3s-e2e clean lambda lambda-check lint-template
 
 ## demo: the whole chain offline in ~20 s (generator -> emulated S3 -> forwarder -> mock Site24x7)
 demo:
@@ -33,10 +33,32 @@ bench:
 	find $(BENCH_DIR)/objects -name '*.log.gz' | sort | xargs cat | gzip -dc | awk 'NR == 1 || !/^version /' > $(BENCH_DIR)/flows.log
 	$(CURDIR)/target/release/examples/throughput $(BENCH_DIR)/flows.log
 
-## lint: formatting and clippy, warnings denied
-lint:
+## lint: formatting and clippy, warnings denied; cfn-lint on the SAM template
+lint: lint-template
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## lint-template: cfn-lint on deploy/template.yaml
+lint-template: venv
+	test -x $(VENV)/bin/cfn-lint || $(VENV)/bin/pip install --quiet --disable-pip-version-check cfn-lint
+	$(VENV)/bin/cfn-lint deploy/template.yaml
+
+LAMBDA_DIR := $(CURDIR)/target/lambda
+
+## lambda: target/lambda/bootstrap.zip for provided.al2023 x86_64 (no `demo` feature; glibc <= 2.34)
+lambda:
+	$(CARGO) build --release -p flowlog-forwarder --no-default-features
+	mkdir -p $(LAMBDA_DIR)
+	cp "$${CARGO_TARGET_DIR:-$(CURDIR)/target}/release/flowlog-forwarder" $(LAMBDA_DIR)/bootstrap
+	strip $(LAMBDA_DIR)/bootstrap
+	deploy/check_bootstrap.sh $(LAMBDA_DIR)/bootstrap
+	rm -f $(LAMBDA_DIR)/bootstrap.zip
+	$(PYTHON) deploy/zip_bootstrap.py $(LAMBDA_DIR)/bootstrap $(LAMBDA_DIR)/bootstrap.zip
+
+## lambda-check: the built bootstrap is an x86-64 ELF, needs glibc <= 2.34, and passes the Lambda e2e test
+lambda-check:
+	deploy/check_bootstrap.sh $(LAMBDA_DIR)/bootstrap
+	FLOWLOG_FORWARDER_BIN=$(LAMBDA_DIR)/bootstrap $(CARGO) test --test lambda_ground_truth
 
 ## tools: the third-party clients the tests drive (Python virtualenv, s3s-e2e)
 tools: venv s3s-e2e
