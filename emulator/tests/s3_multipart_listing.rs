@@ -1,39 +1,14 @@
 //! aws-sdk-s3 against the emulated S3 over real TCP: multipart uploads and listings.
 
 use anyhow::{Context as _, Result};
-use aws_sdk_s3::Client;
-use aws_sdk_s3::config::RequestChecksumCalculation;
 use aws_sdk_s3::error::ProvideErrorMetadata as _;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use flowlog_emulator::Emulator;
 
-const MODES: [RequestChecksumCalculation; 2] = [
-    RequestChecksumCalculation::WhenSupported,
-    RequestChecksumCalculation::WhenRequired,
-];
+mod s3_support;
 
-fn mode_name(mode: &RequestChecksumCalculation) -> &'static str {
-    if *mode == RequestChecksumCalculation::WhenRequired {
-        "when-required"
-    } else {
-        "default"
-    }
-}
-
-fn client(emulator: &Emulator, mode: &RequestChecksumCalculation) -> Client {
-    Client::from_conf(
-        emulator
-            .s3_config()
-            .request_checksum_calculation(*mode)
-            .build(),
-    )
-}
-
-async fn body_of(s3: &Client, bucket: &str, key: &str) -> Result<Vec<u8>> {
-    let out = s3.get_object().bucket(bucket).key(key).send().await?;
-    Ok(out.body.collect().await?.to_vec())
-}
+use s3_support::{MODES, body_of, client, mode_name};
 
 #[tokio::test]
 async fn completes_a_three_part_multipart_upload_with_an_md5_of_md5s_etag_in_both_checksum_modes()

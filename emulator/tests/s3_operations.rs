@@ -8,32 +8,9 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use flowlog_emulator::Emulator;
 
-const MODES: [RequestChecksumCalculation; 2] = [
-    RequestChecksumCalculation::WhenSupported,
-    RequestChecksumCalculation::WhenRequired,
-];
+mod s3_support;
 
-fn mode_name(mode: &RequestChecksumCalculation) -> &'static str {
-    if *mode == RequestChecksumCalculation::WhenRequired {
-        "when-required"
-    } else {
-        "default"
-    }
-}
-
-fn client(emulator: &Emulator, mode: &RequestChecksumCalculation) -> Client {
-    Client::from_conf(
-        emulator
-            .s3_config()
-            .request_checksum_calculation(*mode)
-            .build(),
-    )
-}
-
-async fn body_of(s3: &Client, bucket: &str, key: &str) -> Result<Vec<u8>> {
-    let out = s3.get_object().bucket(bucket).key(key).send().await?;
-    Ok(out.body.collect().await?.to_vec())
-}
+use s3_support::{MODES, body_of, client, mode_name};
 
 #[tokio::test]
 async fn creates_heads_lists_locates_and_deletes_buckets() -> Result<()> {
