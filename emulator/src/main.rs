@@ -62,6 +62,11 @@ struct ServeArgs {
     #[arg(long, default_value = ingest::DEFAULT_LOG_TYPE, value_name = "TYPE")]
     log_type: String,
 
+    /// Make the mock Site24x7 a cheap sink for benchmarks: uploads are checked (headers, gzip
+    /// magic) and answered but not decompressed or kept (`/_emulator/records` stays empty).
+    #[arg(long)]
+    discard_uploads: bool,
+
     /// Address of the Lambda Runtime API (the function's AWS_LAMBDA_RUNTIME_API).
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
     lambda_runtime_addr: SocketAddr,
@@ -111,9 +116,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .region(args.region)
         .max_object_size(args.max_object_size)
         .ingest(|mock| {
-            mock.bind(args.ingest_addr)
+            let mock = mock
+                .bind(args.ingest_addr)
                 .device_key(args.device_key)
-                .log_type(args.log_type)
+                .log_type(args.log_type);
+            if args.discard_uploads {
+                mock.discard_bodies()
+            } else {
+                mock
+            }
         })
         .lambda_runtime(|lambda| {
             lambda

@@ -343,3 +343,33 @@ async fn the_stats_json_keeps_its_shape() -> Result<()> {
     insta::assert_json_snapshot!("stats", stats, { ".gzip_bytes" => "[gzip-bytes]" });
     Ok(())
 }
+
+#[tokio::test]
+async fn a_discarding_mock_answers_and_counts_uploads_without_keeping_records() -> Result<()> {
+    let mock = MockSite24x7::builder().discard_bodies().start().await?;
+    let body = gzip(&serde_json::to_vec(&records(3))?)?;
+    let gz_len = body.len() as u64;
+
+    let accepted = upload(&mock, body).send().await?;
+    let not_gzip = upload(&mock, b"[{}]".to_vec()).send().await?;
+    let wrong_key = upload_replacing(&mock, gzip(b"[]")?, "X-DeviceKey", "nope").await?;
+
+    assert_eq!(accepted.status(), 200);
+    assert!(accepted.headers().contains_key("x-uploadid"));
+    assert_eq!(not_gzip.status(), 400);
+    assert!(not_gzip.text().await?.contains("not gzip"));
+    assert_eq!(wrong_key.status(), 400);
+    assert!(mock.records().is_empty());
+    let stats = mock.stats();
+    assert_eq!(
+        stats,
+        Stats {
+            requests: 3,
+            by_status: [(200, 1), (400, 2)].into(),
+            gzip_bytes: gz_len,
+            log_size: 123,
+            ..Stats::default()
+        }
+    );
+    Ok(())
+}

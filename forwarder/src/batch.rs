@@ -1,19 +1,24 @@
 //! Upload batches: gzip-compressed JSON arrays of records within Site24x7's limits.
 //!
 //! Records are written straight into the open batch's JSON buffer. When a record would push the
-//! batch past a cap, the batch is sealed without it (the record moves to the next batch), gzipped,
-//! and queued for [`Batcher::pop_ready`]. Caps: 5,000,000 bytes of JSON like Site24x7's Fluentd
-//! and Logstash plugins, and 5,000 records like its Azure collector (about 1.5 MB of flow-log
-//! JSON, so requests stay small enough to retry cheaply). A single record whose JSON alone exceeds
-//! the byte cap is **rejected and counted** (an unparsable line with reason "record too large"),
-//! never truncated: a truncated flow record would be wrong data.
+//! batch past a cap, the batch is sealed without it (the record moves to the next batch) and
+//! queued. Caps: 5,000,000 bytes of JSON like Site24x7's Fluentd and Logstash plugins, and 5,000
+//! records like its Azure collector (about 1.7 MB of flow-log JSON, so requests stay small
+//! enough to retry cheaply). A single record whose JSON alone exceeds the byte cap is
+//! **rejected and counted** (an unparsable line with reason "record too large"), never
+//! truncated: a truncated flow record would be wrong data.
+//!
+//! Sealing and compressing are separate steps: [`Batcher::pop_sealed`] hands out the JSON so
+//! the pipeline can gzip batches on every core while the next ones are parsed;
+//! [`Batcher::pop_ready`] compresses in place for callers that need no parallelism.
+//! Compression is libdeflate: whole-buffer, so for the same CPU it gives smaller bodies than
+//! streaming zlib; BENCHMARKS.md has the measurements behind the default level.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::io::Write as _;
 
 use bytes::Bytes;
-use flate2::Compression;
-use flate2::write::GzEncoder;
+use libdeflater::{CompressionLvl, Compressor};
 
 /// One request's worth of records, ready to POST to `/upload`.
 ///
@@ -32,10 +37,38 @@ pub struct UploadBatch {
     pub json_bytes: usize,
 }
 
+/// A sealed batch before compression: the JSON array and what its request will declare.
+#[derive(Debug, Clone)]
+pub struct SealedBatch {
+    /// The JSON array, brackets included.
+    pub json: Vec<u8>,
+    /// Site24x7's `Log-Size` header for it.
+    pub log_size: u64,
+    /// How many records the array holds.
+    pub records: usize,
+}
+
+impl SealedBatch {
+    /// Gzips the JSON at `level` (see [`gzip`]) into the request body.
+    #[must_use]
+    pub fn compress(&self, level: u32) -> UploadBatch {
+        UploadBatch {
+            body: Bytes::from(gzip(&self.json, level)),
+            log_size: self.log_size,
+            records: self.records,
+            json_bytes: self.json.len(),
+        }
+    }
+}
+
 /// Default cap on a batch's uncompressed JSON, as Site24x7's own plugins use.
 pub const DEFAULT_MAX_JSON_BYTES: usize = 5_000_000;
 /// Default cap on records per batch.
 pub const DEFAULT_MAX_RECORDS: usize = 5_000;
+/// Default gzip level of upload bodies (0–12; chosen by measurement in BENCHMARKS.md).
+pub const DEFAULT_GZIP_LEVEL: u32 = 6;
+/// Highest gzip level (libdeflate's 10–12 search hardest, for little gain on flow logs).
+pub const MAX_GZIP_LEVEL: u32 = 12;
 
 /// Caps and compression of batches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +77,7 @@ pub struct BatchLimits {
     pub max_json_bytes: usize,
     /// Most records in one batch (at least 1).
     pub max_records: usize,
-    /// Gzip level 0–9 (Site24x7's plugins use 9; 6 is nearly as small and much faster).
+    /// Gzip level 0–12 (0 stores; above 12 counts as 12).
     pub gzip_level: u32,
 }
 
@@ -53,9 +86,50 @@ impl Default for BatchLimits {
         Self {
             max_json_bytes: DEFAULT_MAX_JSON_BYTES,
             max_records: DEFAULT_MAX_RECORDS,
-            gzip_level: 6,
+            gzip_level: DEFAULT_GZIP_LEVEL,
         }
     }
+}
+
+/// A thread's libdeflate compressor, kept with its level, and its output scratch space.
+struct ThreadCompressor {
+    level: u32,
+    compressor: Compressor,
+    scratch: Vec<u8>,
+}
+
+thread_local! {
+    /// Allocating a compressor costs more than compressing a small batch: one per thread.
+    static COMPRESSOR: RefCell<Option<ThreadCompressor>> = const { RefCell::new(None) };
+}
+
+/// Gzips `data` at `level` (0–12, clamped): one gzip member, no name, no mtime, so equal input
+/// gives equal bytes. The one compressor of upload bodies, also used by the benchmark floor.
+#[must_use]
+pub fn gzip(data: &[u8], level: u32) -> Vec<u8> {
+    let level = level.min(MAX_GZIP_LEVEL);
+    COMPRESSOR.with_borrow_mut(|slot| {
+        let this = match slot {
+            Some(this) if this.level == level => this,
+            _ => slot.insert(ThreadCompressor {
+                level,
+                // In range by the clamp above, so the default is never taken.
+                compressor: Compressor::new(CompressionLvl::new(level as i32).unwrap_or_default()),
+                scratch: Vec::new(),
+            }),
+        };
+        let bound = this.compressor.gzip_compress_bound(data.len());
+        if this.scratch.len() < bound {
+            this.scratch.resize(bound, 0);
+        }
+        // The bound is libdeflate's own worst case, so the output always fits.
+        let written = this
+            .compressor
+            .gzip_compress(data, &mut this.scratch)
+            .unwrap_or(0);
+        // Copied out at its size: the scratch space stays behind for the next batch.
+        this.scratch[..written].to_vec()
+    })
 }
 
 /// A record that alone is larger than the batch byte cap.
@@ -78,7 +152,7 @@ pub struct Batcher {
     mark: usize,
     record_start: usize,
     scratch: Vec<u8>,
-    ready: VecDeque<UploadBatch>,
+    ready: VecDeque<SealedBatch>,
     sealed: usize,
 }
 
@@ -157,13 +231,29 @@ impl Batcher {
         self.buf.get(self.record_start..).unwrap_or_default()
     }
 
-    /// A sealed batch, if one is waiting. Call after every line to keep memory bounded.
+    /// A sealed batch, compressed, if one is waiting. Call after every line to keep memory
+    /// bounded.
     pub fn pop_ready(&mut self) -> Option<UploadBatch> {
+        let level = self.limits.gzip_level;
+        self.pop_sealed().map(|batch| batch.compress(level))
+    }
+
+    /// A sealed batch, not yet compressed, if one is waiting (for compressing elsewhere).
+    pub fn pop_sealed(&mut self) -> Option<SealedBatch> {
         self.ready.pop_front()
     }
 
-    /// Seals what is open (if anything) and returns every batch not yet popped.
+    /// Seals what is open (if anything) and returns every batch not yet popped, compressed.
     pub fn finish(&mut self) -> Vec<UploadBatch> {
+        let level = self.limits.gzip_level;
+        self.finish_sealed()
+            .iter()
+            .map(|batch| batch.compress(level))
+            .collect()
+    }
+
+    /// Seals what is open (if anything) and returns every batch not yet popped, uncompressed.
+    pub fn finish_sealed(&mut self) -> Vec<SealedBatch> {
         if self.records > 0 {
             self.seal();
         }
@@ -184,23 +274,15 @@ impl Batcher {
 
     fn seal(&mut self) {
         self.buf.push(b']');
-        let mut gz = GzEncoder::new(
-            Vec::with_capacity(self.buf.len() / 8 + 64),
-            Compression::new(self.limits.gzip_level.min(9)),
-        );
-        // Writing to a Vec cannot fail.
-        let body = gz
-            .write_all(&self.buf)
-            .and_then(|()| gz.finish())
-            .unwrap_or_default();
-        self.ready.push_back(UploadBatch {
-            body: Bytes::from(body),
+        // The next batch starts with room for one like this one, so it grows no more.
+        let capacity = self.buf.capacity();
+        let json = std::mem::replace(&mut self.buf, Vec::with_capacity(capacity));
+        self.ready.push_back(SealedBatch {
+            json,
             log_size: self.log_size,
             records: self.records,
-            json_bytes: self.buf.len(),
         });
         self.sealed += 1;
-        self.buf.clear();
         self.records = 0;
         self.log_size = 0;
         self.record_start = 0;

@@ -4,7 +4,7 @@ use std::fmt;
 use std::io::{self, BufRead, Write};
 
 use crate::accounting::Accounting;
-use crate::batch::{BatchLimits, Batcher};
+use crate::batch::{BatchLimits, Batcher, SealedBatch};
 use crate::config::LogTypeConfig;
 use crate::input::{ReadError, parse_reader};
 use crate::object::{LineOutcome, ObjectParser};
@@ -19,8 +19,8 @@ pub struct DryRunSummary {
     pub batches: usize,
     /// Uncompressed JSON bytes over all batches.
     pub json_bytes: usize,
-    /// Gzip bytes over all batches.
-    pub gzip_bytes: usize,
+    /// Gzip bytes over all batches (`None` when the run skipped compression).
+    pub gzip_bytes: Option<usize>,
     /// Why the object's format is unsupported, if it is.
     pub unsupported: Option<String>,
     /// Why the input could not be read to the end, if it could not.
@@ -40,13 +40,12 @@ impl fmt::Display for DryRunSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} log_size={} batches={} json_bytes={} gzip_bytes={}",
-            self.accounting,
-            self.accounting.log_size,
-            self.batches,
-            self.json_bytes,
-            self.gzip_bytes
+            "{} log_size={} batches={} json_bytes={}",
+            self.accounting, self.accounting.log_size, self.batches, self.json_bytes,
         )?;
+        if let Some(gzip_bytes) = self.gzip_bytes {
+            write!(f, " gzip_bytes={gzip_bytes}")?;
+        }
         if let Some(reason) = &self.unsupported {
             write!(f, " unsupported=\"{reason}\"")?;
         }
@@ -58,7 +57,8 @@ impl fmt::Display for DryRunSummary {
 }
 
 /// Parses `input` (gzip or plain) as the forwarder would and writes each record's JSON, one
-/// per line, to `out`: byte for byte what the upload batches contain.
+/// per line, to `out`: byte for byte what the upload batches contain. Batches are gzipped at
+/// the limits' level to report their request sizes.
 ///
 /// # Errors
 /// Only a failure to write to `out`; unreadable input is reported in the summary.
@@ -69,19 +69,37 @@ pub fn dry_run(
     limits: BatchLimits,
     out: &mut impl Write,
 ) -> io::Result<DryRunSummary> {
+    run(config, ctx, input, limits, true, out)
+}
+
+/// As [`dry_run`] without compressing the batches (`gzip_bytes` is `None`): the parser's own
+/// speed, for `parse --no-compress` and benchmarks.
+///
+/// # Errors
+/// Only a failure to write to `out`.
+pub fn dry_run_uncompressed(
+    config: &LogTypeConfig,
+    ctx: ObjectContext,
+    input: impl BufRead,
+    limits: BatchLimits,
+    out: &mut impl Write,
+) -> io::Result<DryRunSummary> {
+    run(config, ctx, input, limits, false, out)
+}
+
+fn run(
+    config: &LogTypeConfig,
+    ctx: ObjectContext,
+    input: impl BufRead,
+    limits: BatchLimits,
+    compress: bool,
+    out: &mut impl Write,
+) -> io::Result<DryRunSummary> {
     let mut parser = ObjectParser::new(config, ctx);
     let mut batcher = Batcher::new(limits);
-    let mut totals = (0usize, 0usize, 0usize);
+    let level = limits.gzip_level;
+    let mut totals = Totals::default();
     let mut write_error = None;
-    let tally = |batcher: &mut Batcher, totals: &mut (usize, usize, usize)| {
-        while let Some(batch) = batcher.pop_ready() {
-            *totals = (
-                totals.0 + 1,
-                totals.1 + batch.json_bytes,
-                totals.2 + batch.body.len(),
-            );
-        }
-    };
     let read = parse_reader(input, &mut parser, &mut batcher, |outcome, batcher| {
         if matches!(outcome, LineOutcome::Record { .. }) && write_error.is_none() {
             let record = batcher.last_record();
@@ -89,25 +107,41 @@ pub fn dry_run(
                 write_error = Some(e);
             }
         }
-        tally(batcher, &mut totals);
+        while let Some(batch) = batcher.pop_sealed() {
+            totals.add(&batch, compress.then_some(level));
+        }
     });
     if let Some(e) = write_error {
         return Err(e);
     }
-    for batch in batcher.finish() {
-        totals = (
-            totals.0 + 1,
-            totals.1 + batch.json_bytes,
-            totals.2 + batch.body.len(),
-        );
+    for batch in batcher.finish_sealed() {
+        totals.add(&batch, compress.then_some(level));
     }
     out.flush()?;
     Ok(DryRunSummary {
         accounting: parser.accounting().clone(),
-        batches: totals.0,
-        json_bytes: totals.1,
-        gzip_bytes: totals.2,
+        batches: totals.batches,
+        json_bytes: totals.json_bytes,
+        gzip_bytes: compress.then_some(totals.gzip_bytes),
         unsupported: parser.unsupported().map(str::to_owned),
         read_error: read.err(),
     })
+}
+
+/// Sizes of the batches a dry run filled.
+#[derive(Default)]
+struct Totals {
+    batches: usize,
+    json_bytes: usize,
+    gzip_bytes: usize,
+}
+
+impl Totals {
+    fn add(&mut self, batch: &SealedBatch, gzip_level: Option<u32>) {
+        self.batches += 1;
+        self.json_bytes += batch.json.len();
+        if let Some(level) = gzip_level {
+            self.gzip_bytes += batch.compress(level).body.len();
+        }
+    }
 }

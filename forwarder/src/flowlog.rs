@@ -274,6 +274,21 @@ fn is_field_name(name: &str) -> bool {
 /// Returns the number of tokens (possibly more than fit: scanning stops after `limit + 1`).
 pub fn split_fields(line: &[u8], out: &mut Vec<(usize, usize)>, limit: usize) -> usize {
     out.clear();
+    // AWS separates values with single spaces: split on spaces with SIMD search, unless the
+    // line holds another kind of whitespace (then the general scan below handles it).
+    if memchr::memchr3(b'\t', b'\r', b'\x0c', line).is_none() {
+        let mut start = 0;
+        for end in memchr::memchr_iter(b' ', line).chain(std::iter::once(line.len())) {
+            if end > start {
+                out.push((start, end));
+                if out.len() > limit {
+                    return out.len() + count_tokens(&line[end..]);
+                }
+            }
+            start = end + 1;
+        }
+        return out.len();
+    }
     let mut i = 0;
     let len = line.len();
     while i < len {
@@ -289,20 +304,24 @@ pub fn split_fields(line: &[u8], out: &mut Vec<(usize, usize)>, limit: usize) ->
         }
         out.push((start, i));
         if out.len() > limit {
-            // Count the rest without storing it.
-            let mut extra = 0;
-            let mut in_token = false;
-            for &b in &line[i..] {
-                let ws = b.is_ascii_whitespace();
-                if !ws && !in_token {
-                    extra += 1;
-                }
-                in_token = !ws;
-            }
-            return out.len() + extra;
+            return out.len() + count_tokens(&line[i..]);
         }
     }
     out.len()
+}
+
+/// Whitespace-separated tokens in `rest`, counted without storing them.
+fn count_tokens(rest: &[u8]) -> usize {
+    let mut count = 0;
+    let mut in_token = false;
+    for &b in rest {
+        let ws = b.is_ascii_whitespace();
+        if !ws && !in_token {
+            count += 1;
+        }
+        in_token = !ws;
+    }
+    count
 }
 
 #[cfg(test)]
@@ -383,5 +402,44 @@ mod tests {
         assert_eq!(split_fields(line, &mut ranges, 10), 3);
         assert_eq!(ranges, vec![(2, 3), (5, 6), (7, 8)]);
         assert_eq!(split_fields(b"a b c d e", &mut ranges, 2), 5);
+    }
+
+    #[test]
+    fn the_space_only_fast_path_splits_like_the_general_scan() {
+        let lines: [&[u8]; 9] = [
+            b"2 123 eni-1 10.0.0.1 - 443 80 6 10 840 1 2 ACCEPT OK",
+            b"  leading and trailing  ",
+            b"double  spaces   here",
+            b"tab\tinside means the general scan",
+            b"",
+            b" ",
+            b"one",
+            b"a b c d e f g",
+            b"a b c d e f g h i j k l m n o p",
+        ];
+        for line in lines {
+            let expected: Vec<(usize, usize)> = {
+                let mut out = Vec::new();
+                let mut start = None;
+                for (i, b) in line.iter().chain(b" ").enumerate() {
+                    match (b.is_ascii_whitespace(), start) {
+                        (true, Some(s)) => {
+                            out.push((s, i));
+                            start = None;
+                        }
+                        (false, None) => start = Some(i),
+                        _ => {}
+                    }
+                }
+                out
+            };
+            let mut ranges = Vec::new();
+            for limit in [3, 100] {
+                let found = split_fields(line, &mut ranges, limit);
+                assert_eq!(found, expected.len(), "{line:?} limit {limit}");
+                let kept = expected.len().min(limit + 1);
+                assert_eq!(ranges, expected[..kept], "{line:?} limit {limit}");
+            }
+        }
     }
 }

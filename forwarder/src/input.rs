@@ -54,11 +54,14 @@ pub enum Line<'a> {
     TooLong(usize),
 }
 
-/// Splits a reader into lines, reusing one buffer and never holding more than the limit.
+/// Splits a reader into lines without copying them when they sit whole in the reader's buffer
+/// (nearly always), else through one reused buffer; never holds more than the limit.
 pub struct Lines<R> {
     inner: R,
     buf: Vec<u8>,
     max: usize,
+    /// Bytes of the reader's buffer handed out as the last line, consumed on the next call.
+    lent: usize,
 }
 
 impl<R: BufRead> Lines<R> {
@@ -68,6 +71,7 @@ impl<R: BufRead> Lines<R> {
             inner,
             buf: Vec::with_capacity(1024),
             max,
+            lent: 0,
         }
     }
 
@@ -76,23 +80,32 @@ impl<R: BufRead> Lines<R> {
     /// # Errors
     /// The reader's I/O error (e.g. a truncated gzip stream).
     pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+        self.inner.consume(std::mem::take(&mut self.lent));
+        let available = fill(&mut self.inner)?;
+        if available.is_empty() {
+            return Ok(None);
+        }
+        if let Some(i) = memchr(available)
+            && i <= self.max
+        {
+            self.lent = i + 1;
+            let available = self.inner.fill_buf()?;
+            return Ok(Some(Line::Text(&available[..i])));
+        }
+        self.next_line_copied()
+    }
+
+    /// A line that runs past the end of the reader's buffer (or past the limit): gathered
+    /// piece by piece.
+    fn next_line_copied(&mut self) -> io::Result<Option<Line<'_>>> {
         self.buf.clear();
         let mut total = 0usize;
-        let mut any = false;
         loop {
-            let available = match self.inner.fill_buf() {
-                Ok(b) => b,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
+            let available = fill(&mut self.inner)?;
             if available.is_empty() {
-                if !any {
-                    return Ok(None);
-                }
                 break;
             }
-            any = true;
-            let (chunk, used, done) = match available.iter().position(|&b| b == b'\n') {
+            let (chunk, used, done) = match memchr(available) {
                 Some(i) => (&available[..i], i + 1, true),
                 None => (available, available.len(), false),
             };
@@ -110,6 +123,23 @@ impl<R: BufRead> Lines<R> {
         }
         Ok(Some(Line::Text(&self.buf)))
     }
+}
+
+/// The reader's buffered bytes, retrying interrupted reads.
+fn fill<R: BufRead>(inner: &mut R) -> io::Result<&[u8]> {
+    loop {
+        match inner.fill_buf() {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            // Re-borrowed to return: the loop's borrow ends at the match.
+            Ok(_) => return inner.fill_buf(),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Position of the first `\n` (SIMD-accelerated).
+fn memchr(bytes: &[u8]) -> Option<usize> {
+    memchr::memchr(b'\n', bytes)
 }
 
 /// Parses a whole object (gzip or plain) into `batcher`, calling `on_line` after every line so

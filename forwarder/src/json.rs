@@ -3,11 +3,23 @@
 /// Appends `s` as a JSON string literal (quotes included).
 pub(crate) fn write_str(buf: &mut Vec<u8>, s: &str) {
     buf.push(b'"');
+    write_str_content(buf, s);
+    buf.push(b'"');
+}
+
+/// Whether any byte of `bytes` must be escaped inside a JSON string. Written without an early
+/// exit so it vectorises: one pass over a whole line is cheaper than one per value.
+pub(crate) fn needs_escape(bytes: &[u8]) -> bool {
+    bytes.iter().fold(false, |any, &b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    })
+}
+
+/// Appends `s` escaped for the inside of a JSON string (no quotes).
+pub(crate) fn write_str_content(buf: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
-    // Fast path: flow-log values never need escaping, and this check vectorises.
-    if bytes.iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\') {
+    if !needs_escape(bytes) {
         buf.extend_from_slice(bytes);
-        buf.push(b'"');
         return;
     }
     let mut start = 0;
@@ -33,7 +45,6 @@ pub(crate) fn write_str(buf: &mut Vec<u8>, s: &str) {
         start = i + 1;
     }
     buf.extend_from_slice(&bytes[start..]);
-    buf.push(b'"');
 }
 
 /// The bytes `"key":` for a field name, rendered once per object.

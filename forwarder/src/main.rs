@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use flowlog_forwarder::{BatchLimits, LogTypeConfig, ObjectContext, dry_run};
+use flowlog_forwarder::{BatchLimits, LogTypeConfig, ObjectContext, dry_run, dry_run_uncompressed};
 
 mod modes;
 use modes::{BackfillArgs, ForwardArgs, ReplayArgs};
@@ -58,6 +58,9 @@ struct ParseArgs {
     /// S3 key used for `configTypes` (default: FILE as given).
     #[arg(long)]
     key: Option<String>,
+    /// Skip compressing the batches (the summary then has no `gzip_bytes`): the parser alone.
+    #[arg(long)]
+    no_compress: bool,
     /// The flow-log file, or `-` for stdin.
     file: PathBuf,
 }
@@ -111,20 +114,19 @@ fn parse(args: ParseArgs) -> anyhow::Result<ExitCode> {
     let ctx = ObjectContext::now(args.bucket, key);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let summary = if args.file.as_os_str() == "-" {
-        dry_run(
-            &config,
-            ctx,
-            io::stdin().lock(),
-            BatchLimits::default(),
-            &mut out,
-        )?
+    let input: Box<dyn io::BufRead> = if args.file.as_os_str() == "-" {
+        Box::new(io::stdin().lock())
     } else {
         let file = std::fs::File::open(&args.file)
             .with_context(|| format!("cannot open {}", args.file.display()))?;
-        let input = BufReader::with_capacity(256 * 1024, file);
-        dry_run(&config, ctx, input, BatchLimits::default(), &mut out)?
+        Box::new(BufReader::with_capacity(256 * 1024, file))
     };
+    let run = if args.no_compress {
+        dry_run_uncompressed
+    } else {
+        dry_run
+    };
+    let summary = run(&config, ctx, input, BatchLimits::default(), &mut out)?;
     eprintln!("{summary}");
     Ok(if summary.is_clean() {
         ExitCode::SUCCESS

@@ -59,6 +59,10 @@ pub struct CommonArgs {
     /// Batches of one object uploading at once.
     #[arg(long, default_value_t = 4)]
     uploads_in_flight: usize,
+    /// Gzip level of upload bodies, 0 (store) to 12 (smallest, slowest).
+    #[arg(long, env = "FLOWLOG_GZIP_LEVEL", default_value_t = flowlog_forwarder::batch::DEFAULT_GZIP_LEVEL,
+          value_parser = clap::value_parser!(u32).range(0..=12))]
+    gzip_level: u32,
 }
 
 impl CommonArgs {
@@ -89,6 +93,7 @@ impl CommonArgs {
             uploads_in_flight: self.uploads_in_flight.max(1),
             ..Settings::default()
         };
+        settings.batch.gzip_level = self.gzip_level;
         settings.state = match (&self.state_dir, &self.state_s3) {
             (_, Some(url)) => StateLocation::parse_s3_url(url)?,
             (Some(dir), None) => StateLocation::Local(dir.clone()),

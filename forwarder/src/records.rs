@@ -84,6 +84,12 @@ pub(crate) struct RecordPlan<'c> {
     /// `,"s247agentuid":"bucket"}`.
     tail: Vec<u8>,
     now_ms: i64,
+    /// When every column is kept as parsed (no ignored, masked, hashed or derived field):
+    /// each column's `"name":"`, preceded by `",` after the first. Records are then written
+    /// in one pass of plain copies.
+    plain_openers: Option<Vec<Vec<u8>>>,
+    /// Bytes a record adds to its values (keys, quotes, fixed fields), to reserve once.
+    overhead: usize,
 }
 
 impl<'c> RecordPlan<'c> {
@@ -91,7 +97,7 @@ impl<'c> RecordPlan<'c> {
     pub(crate) fn new(config: &'c LogTypeConfig, names: &[String], ctx: &ObjectContext) -> Self {
         let ignored = |name: &str| config.ignored_fields.iter().any(|f| f == name);
         let position = |name: &str| names.iter().position(|n| n == name);
-        let columns = names
+        let columns: Vec<Column<'c>> = names
             .iter()
             .map(|name| Column {
                 prefix: (!ignored(name)).then(|| json::key_prefix(name)),
@@ -103,7 +109,7 @@ impl<'c> RecordPlan<'c> {
                     .collect(),
             })
             .collect();
-        let derived = config
+        let derived: Vec<DerivedPlan<'c>> = config
             .derived
             .iter()
             .filter_map(|rule| {
@@ -136,8 +142,39 @@ impl<'c> RecordPlan<'c> {
         let mut tail = b",\"s247agentuid\":".to_vec();
         json::write_str(&mut tail, &ctx.bucket);
         tail.push(b'}');
+        let plain = derived.is_empty()
+            && columns
+                .iter()
+                .all(|c: &Column<'_>| c.prefix.is_some() && c.rewrites.is_empty());
+        let plain_openers = plain.then(|| {
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| {
+                    let mut opener = if i == 0 { Vec::new() } else { b"\",".to_vec() };
+                    opener.extend_from_slice(&json::key_prefix(name));
+                    opener.push(b'"');
+                    opener
+                })
+                .collect::<Vec<_>>()
+        });
+        let overhead = plain_openers
+            .iter()
+            .flatten()
+            .chain(
+                columns
+                    .iter()
+                    .filter_map(|c: &Column<'_>| c.prefix.as_ref()),
+            )
+            .map(|o| o.len() + 3)
+            .sum::<usize>()
+            + key_fields.len()
+            + tail.len()
+            + 40;
         Self {
             columns,
+            plain_openers,
+            overhead,
             date_column: config.date_field.as_deref().and_then(position),
             date_format: &config.date_format,
             offset_s: config.timezone_offset_s,
@@ -180,6 +217,11 @@ impl<'c> RecordPlan<'c> {
                 .epoch_ms(value(column), self.offset_s, self.now_ms)
                 .ok_or(Skip::BadTimestamp)?,
         };
+        buf.reserve(self.overhead + line.len());
+        if let Some(openers) = &self.plain_openers {
+            self.write_plain(openers, line, spans, timestamp, buf);
+            return Ok(line.len() as u64);
+        }
         let mut log_size = line.len() as i64;
         buf.push(b'{');
         for (i, column) in self.columns.iter().enumerate() {
@@ -221,11 +263,46 @@ impl<'c> RecordPlan<'c> {
                 }
             }
         }
+        self.write_end(timestamp, buf);
+        Ok(u64::try_from(log_size).unwrap_or(0))
+    }
+
+    /// The record of a line whose columns are all kept as parsed: keys and values copied in
+    /// one pass, escaping only when the line holds a character that needs it.
+    fn write_plain(
+        &self,
+        openers: &[Vec<u8>],
+        line: &str,
+        spans: &[Span],
+        timestamp: i64,
+        buf: &mut Vec<u8>,
+    ) {
+        let escape = json::needs_escape(line.as_bytes());
+        buf.push(b'{');
+        for (i, opener) in openers.iter().enumerate() {
+            buf.extend_from_slice(opener);
+            let value = match spans.get(i) {
+                Some(&(start, end)) if start != usize::MAX && start < end => &line[start..end],
+                _ => "-",
+            };
+            if escape {
+                json::write_str_content(buf, value);
+            } else {
+                buf.extend_from_slice(value.as_bytes());
+            }
+        }
+        if !openers.is_empty() {
+            buf.extend_from_slice(b"\",");
+        }
+        self.write_end(timestamp, buf);
+    }
+
+    /// `configTypes` fields, `_zl_timestamp` and `s247agentuid`, closing the record.
+    fn write_end(&self, timestamp: i64, buf: &mut Vec<u8>) {
         buf.extend_from_slice(&self.key_fields);
         buf.extend_from_slice(b"\"_zl_timestamp\":");
         write_i64(buf, timestamp);
         buf.extend_from_slice(&self.tail);
-        Ok(u64::try_from(log_size).unwrap_or(0))
     }
 }
 

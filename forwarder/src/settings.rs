@@ -13,6 +13,7 @@
 //! | `FLOWLOG_STATE_PREFIX` | prefix of that state | `flowlog-forwarder/` |
 //! | `FLOWLOG_OBJECT_CONCURRENCY` | objects forwarded at once | 4 |
 //! | `FLOWLOG_UPLOADS_IN_FLIGHT` | batches of one object uploading at once | 4 |
+//! | `FLOWLOG_GZIP_LEVEL` | gzip level of upload bodies, 0–12 | 6 |
 //! | `FLOWLOG_UPLOAD_MAX_ATTEMPTS` | requests per batch before dead-lettering | 10 |
 //! | `FLOWLOG_UPLOAD_INITIAL_BACKOFF_MS` / `FLOWLOG_UPLOAD_MAX_BACKOFF_MS` | backoff curve | 100 / 30000 |
 //! | `FLOWLOG_UPLOAD_MAX_ELAPSED_MS` | time budget per batch | 120000 |
@@ -176,6 +177,15 @@ impl Settings {
         if let Some(n) = number("FLOWLOG_UPLOADS_IN_FLIGHT")? {
             settings.uploads_in_flight = usize::try_from(n.max(1)).unwrap_or(1);
         }
+        if let Some(level) = number("FLOWLOG_GZIP_LEVEL")? {
+            if level > u64::from(crate::batch::MAX_GZIP_LEVEL) {
+                return Err(SettingsError::Invalid {
+                    name: "FLOWLOG_GZIP_LEVEL".to_owned(),
+                    problem: format!("{level} is above the highest level, 12; use 0 to 12"),
+                });
+            }
+            settings.batch.gzip_level = level as u32;
+        }
         let retry = &mut settings.upload.retry;
         if let Some(n) = number("FLOWLOG_UPLOAD_MAX_ATTEMPTS")? {
             retry.max_attempts = u32::try_from(n).unwrap_or(u32::MAX);
@@ -217,6 +227,16 @@ mod tests {
         assert_eq!(s.uploads_in_flight, 2);
         let s = Settings::from_lambda_env(|_| None).expect("valid");
         assert!(matches!(s.state, StateLocation::EventBucket { .. }));
+    }
+
+    #[test]
+    fn the_gzip_level_is_read_and_bounded() {
+        let level = |v: &'static str| {
+            Settings::from_lambda_env(move |k| (k == "FLOWLOG_GZIP_LEVEL").then(|| v.to_owned()))
+        };
+        assert_eq!(level("1").expect("valid").batch.gzip_level, 1);
+        let err = level("13").expect_err("too high");
+        assert!(err.to_string().contains("FLOWLOG_GZIP_LEVEL"), "{err}");
     }
 
     #[test]

@@ -72,6 +72,7 @@ pub struct MockSite24x7Builder {
     log_type: String,
     max_body_bytes: usize,
     addr: SocketAddr,
+    discard_bodies: bool,
 }
 
 impl Default for MockSite24x7Builder {
@@ -81,6 +82,7 @@ impl Default for MockSite24x7Builder {
             log_type: DEFAULT_LOG_TYPE.to_owned(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            discard_bodies: false,
         }
     }
 }
@@ -114,11 +116,22 @@ impl MockSite24x7Builder {
         self
     }
 
+    /// Accepts uploads after checking headers and the gzip magic only, without decompressing
+    /// or keeping records: a sink cheap enough for benchmarks, where the mock must not be the
+    /// bottleneck. [`Stats`] still counts requests, gzip bytes and `Log-Size`; `records` and
+    /// `raw_bytes` stay 0.
+    #[must_use]
+    pub fn discard_bodies(mut self) -> Self {
+        self.discard_bodies = true;
+        self
+    }
+
     fn shared(&self) -> Arc<server::Shared> {
         Arc::new(server::Shared::new(validate::Expectations {
             device_key: self.device_key.clone(),
             log_type: self.log_type.clone(),
             max_body_bytes: self.max_body_bytes,
+            discard_bodies: self.discard_bodies,
         }))
     }
 

@@ -17,6 +17,8 @@ pub(crate) struct Expectations {
     pub log_type: String,
     /// Largest accepted body, compressed and uncompressed.
     pub max_body_bytes: usize,
+    /// Check headers and the gzip magic only; keep nothing (benchmark sink).
+    pub discard_bodies: bool,
 }
 
 /// An accepted upload.
@@ -198,6 +200,7 @@ mod tests {
             device_key: "k".into(),
             log_type: "t".into(),
             max_body_bytes: 1000,
+            discard_bodies: false,
         }
     }
 

@@ -5,6 +5,7 @@
 //! duplicates are preferred over loss. See [`crate::progress`] for what can still duplicate.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -14,6 +15,7 @@ use tokio::sync::mpsc;
 
 use super::Forwarder;
 use super::parse::{NumberedBatch, ParseEnd, ParseJob, parse_object};
+use crate::batch::SealedBatch;
 use crate::deadletter::{DeadLetter, DeadLetterContext, DeadLetterStore, now_rfc3339};
 use crate::progress::{ProgressMarker, ProgressStore, ProgressTracker, Resume};
 use crate::records::ObjectContext;
@@ -130,7 +132,7 @@ impl Forwarder {
         let counter = object.byte_counter();
         let reader = object.into_blocking_reader();
         let in_flight = self.settings.uploads_in_flight.max(1);
-        let (tx, mut rx) = mpsc::channel::<NumberedBatch>(in_flight);
+        let (tx, mut rx) = mpsc::channel::<NumberedBatch<SealedBatch>>(in_flight);
         let config = self.config.clone();
         let limits = self.settings.batch;
         let ctx = ObjectContext::now(bucket, key);
@@ -212,10 +214,27 @@ impl Forwarder {
             .count() as u64
     }
 
+    /// Compresses the batch on the blocking pool (so batches compress on every core while the
+    /// parser goes on), then uploads it.
     async fn deliver(
         &self,
-        batch: NumberedBatch,
+        sealed: NumberedBatch<SealedBatch>,
     ) -> (NumberedBatch, Result<Delivered, UploadError>) {
+        let level = self.settings.batch.gzip_level;
+        let json = Arc::new(sealed.batch);
+        let job = json.clone();
+        let body = match tokio::task::spawn_blocking(move || job.compress(level)).await {
+            Ok(body) => body,
+            // The pool is shutting down or the job panicked: compress here rather than lose it.
+            Err(_) => json.compress(level),
+        };
+        drop(json);
+        let batch = NumberedBatch {
+            index: sealed.index,
+            first_line: sealed.first_line,
+            last_line: sealed.last_line,
+            batch: body,
+        };
         let result = self.upload.upload(&batch.batch).await;
         (batch, result)
     }

@@ -6,15 +6,16 @@ use std::io::{self, BufRead};
 use tokio::sync::mpsc;
 
 use crate::accounting::Accounting;
-use crate::batch::{BatchLimits, Batcher, UploadBatch};
+use crate::batch::{BatchLimits, Batcher, SealedBatch, UploadBatch};
 use crate::config::LogTypeConfig;
 use crate::input::{Line, Lines, MAX_LINE_BYTES};
 use crate::object::{LineOutcome, ObjectParser};
 use crate::records::ObjectContext;
 
-/// A sealed batch with its place in the object.
+/// A batch with its place in the object: sealed JSON from the parser, then the compressed
+/// upload body.
 #[derive(Debug)]
-pub(crate) struct NumberedBatch {
+pub(crate) struct NumberedBatch<B = UploadBatch> {
     /// 0-based index within the object (continues from the marker on resume).
     pub index: u64,
     /// Line of its first record.
@@ -22,7 +23,7 @@ pub(crate) struct NumberedBatch {
     /// Line of its last record.
     pub last_line: u64,
     /// The payload.
-    pub batch: UploadBatch,
+    pub batch: B,
 }
 
 /// How the blocking half ended.
@@ -55,7 +56,7 @@ pub(crate) struct ParseJob<'a> {
 pub(crate) fn parse_object(
     reader: impl BufRead,
     job: ParseJob<'_>,
-    tx: &mpsc::Sender<NumberedBatch>,
+    tx: &mpsc::Sender<NumberedBatch<SealedBatch>>,
 ) -> ParseEnd {
     let mut parser = ObjectParser::new(job.config, job.ctx);
     let mut batcher = Batcher::new(job.limits);
@@ -91,12 +92,12 @@ pub(crate) fn parse_object(
         }
         if resuming {
             resumed += 1;
-            while discard.pop_ready().is_some() {}
+            while discard.pop_sealed().is_some() {}
             continue;
         }
         // A batch is sealed only when a record does not fit: the sealed batch ends at the
         // previous record, and this record opens the next one.
-        while let Some(batch) = batcher.pop_ready() {
+        while let Some(batch) = batcher.pop_sealed() {
             let numbered = NumberedBatch {
                 index,
                 first_line: open_first.unwrap_or(line_no),
@@ -116,7 +117,7 @@ pub(crate) fn parse_object(
         prev_record_line = line_no;
     }
     if !stopped {
-        for batch in batcher.finish() {
+        for batch in batcher.finish_sealed() {
             let numbered = NumberedBatch {
                 index,
                 first_line: open_first.unwrap_or(prev_record_line),
