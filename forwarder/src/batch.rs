@@ -14,10 +14,13 @@
 //! Compression is libdeflate: whole-buffer, so for the same CPU it gives smaller bodies than
 //! streaming zlib; BENCHMARKS.md has the measurements behind the default level.
 
-use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::io::Write as _;
+use std::sync::{Mutex, PoisonError};
 
 use bytes::Bytes;
+use flate2::Compression;
+use flate2::write::GzEncoder;
 use libdeflater::{CompressionLvl, Compressor};
 
 /// One request's worth of records, ready to POST to `/upload`.
@@ -91,45 +94,69 @@ impl Default for BatchLimits {
     }
 }
 
-/// A thread's libdeflate compressor, kept with its level, and its output scratch space.
-struct ThreadCompressor {
+/// A libdeflate compressor with its level and its output space, reused across batches.
+struct PooledCompressor {
     level: u32,
     compressor: Compressor,
     scratch: Vec<u8>,
 }
 
-thread_local! {
-    /// Allocating a compressor costs more than compressing a small batch: one per thread.
-    static COMPRESSOR: RefCell<Option<ThreadCompressor>> = const { RefCell::new(None) };
-}
+/// Idle compressors. Making one costs more than compressing a small batch, and each holds a
+/// batch-sized output buffer, so they are shared by whichever thread compresses next: there are
+/// only ever as many as batches compressed at once (the pipeline bounds that to the cores).
+static IDLE_COMPRESSORS: Mutex<Vec<PooledCompressor>> = Mutex::new(Vec::new());
+
+/// Idle compressors kept at most (several levels in one process, e.g. the benchmark's sweep).
+const MAX_IDLE_COMPRESSORS: usize = 16;
 
 /// Gzips `data` at `level` (0–12, clamped): one gzip member, no name, no mtime, so equal input
 /// gives equal bytes. The one compressor of upload bodies, also used by the benchmark floor.
 #[must_use]
 pub fn gzip(data: &[u8], level: u32) -> Vec<u8> {
     let level = level.min(MAX_GZIP_LEVEL);
-    COMPRESSOR.with_borrow_mut(|slot| {
-        let this = match slot {
-            Some(this) if this.level == level => this,
-            _ => slot.insert(ThreadCompressor {
-                level,
-                // In range by the clamp above, so the default is never taken.
-                compressor: Compressor::new(CompressionLvl::new(level as i32).unwrap_or_default()),
-                scratch: Vec::new(),
-            }),
-        };
-        let bound = this.compressor.gzip_compress_bound(data.len());
-        if this.scratch.len() < bound {
-            this.scratch.resize(bound, 0);
-        }
-        // The bound is libdeflate's own worst case, so the output always fits.
-        let written = this
-            .compressor
-            .gzip_compress(data, &mut this.scratch)
-            .unwrap_or(0);
-        // Copied out at its size: the scratch space stays behind for the next batch.
-        this.scratch[..written].to_vec()
-    })
+    let idle = {
+        let mut pool = IDLE_COMPRESSORS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        pool.iter()
+            .position(|c| c.level == level)
+            .map(|i| pool.swap_remove(i))
+    };
+    let mut this = idle.unwrap_or_else(|| PooledCompressor {
+        level,
+        // In range by the clamp above, so the default is never taken.
+        compressor: Compressor::new(CompressionLvl::new(level as i32).unwrap_or_default()),
+        scratch: Vec::new(),
+    });
+    let bound = this.compressor.gzip_compress_bound(data.len());
+    if this.scratch.len() < bound {
+        this.scratch.resize(bound, 0);
+    }
+    let body = match this.compressor.gzip_compress(data, &mut this.scratch) {
+        // Copied out at its size: the output space stays with the compressor.
+        Ok(written) => this.scratch[..written].to_vec(),
+        // Not expected (the space is libdeflate's own worst case); never send an empty body.
+        Err(_) => gzip_streaming(data, level),
+    };
+    let mut pool = IDLE_COMPRESSORS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if pool.len() >= MAX_IDLE_COMPRESSORS {
+        pool.remove(0);
+    }
+    pool.push(this);
+    body
+}
+
+/// The same gzip through flate2's streaming encoder (levels above 9 count as 9).
+fn gzip_streaming(data: &[u8], level: u32) -> Vec<u8> {
+    let mut encoder = GzEncoder::new(
+        Vec::with_capacity(data.len() / 8 + 64),
+        Compression::new(level.min(9)),
+    );
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(data);
+    encoder.finish().unwrap_or_default()
 }
 
 /// A record that alone is larger than the batch byte cap.
@@ -297,7 +324,52 @@ impl Default for Batcher {
 
 #[cfg(test)]
 mod tests {
-    use super::{BatchLimits, Batcher};
+    use std::io::Read as _;
+
+    use super::{BatchLimits, Batcher, gzip, gzip_streaming};
+
+    fn gunzip(body: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(body)
+            .read_to_end(&mut out)
+            .expect("valid gzip");
+        out
+    }
+
+    #[test]
+    fn every_level_gives_gzip_that_decodes_to_the_input_and_is_deterministic() {
+        let json: Vec<u8> = (0..2000)
+            .flat_map(|i| format!("{{\"srcport\":\"{i}\",\"action\":\"ACCEPT\"}},").into_bytes())
+            .collect();
+        for level in 0..=13 {
+            let body = gzip(&json, level);
+            assert_eq!(gunzip(&body), json, "level {level}");
+            assert_eq!(gzip(&json, level), body, "level {level} twice");
+        }
+        assert!(gzip(&json, 6).len() < json.len() / 10);
+        assert_eq!(gunzip(&gzip(b"", 6)), b"");
+        assert_eq!(gunzip(&gzip_streaming(&json, 12)), json);
+    }
+
+    #[test]
+    fn compressors_are_shared_between_threads() {
+        let json = b"[{\"a\":\"1\"}]".repeat(100);
+        let bodies: Vec<Vec<u8>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| (0..20).map(|_| gzip(&json, 6)).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("no panic"))
+                .collect()
+        });
+        assert!(bodies.iter().all(|b| gunzip(b) == json));
+        let idle = super::IDLE_COMPRESSORS.lock().expect("not poisoned").len();
+        assert!(
+            idle <= super::MAX_IDLE_COMPRESSORS,
+            "{idle} idle compressors"
+        );
+    }
 
     fn push(b: &mut Batcher, json: &str) -> Result<(), super::RecordTooLarge> {
         b.begin_record().extend_from_slice(json.as_bytes());

@@ -274,21 +274,12 @@ fn is_field_name(name: &str) -> bool {
 /// Returns the number of tokens (possibly more than fit: scanning stops after `limit + 1`).
 pub fn split_fields(line: &[u8], out: &mut Vec<(usize, usize)>, limit: usize) -> usize {
     out.clear();
-    // AWS separates values with single spaces: split on spaces with SIMD search, unless the
-    // line holds another kind of whitespace (then the general scan below handles it).
-    if memchr::memchr3(b'\t', b'\r', b'\x0c', line).is_none() {
-        let mut start = 0;
-        for end in memchr::memchr_iter(b' ', line).chain(std::iter::once(line.len())) {
-            if end > start {
-                out.push((start, end));
-                if out.len() > limit {
-                    return out.len() + count_tokens(&line[end..]);
-                }
-            }
-            start = end + 1;
-        }
-        return out.len();
+    // AWS separates values with single spaces: the fast path below finds them eight bytes at a
+    // time. A line holding other whitespace or control bytes takes the general scan.
+    if let Some(found) = split_on_spaces(line, out, limit) {
+        return found;
     }
+    out.clear();
     let mut i = 0;
     let len = line.len();
     while i < len {
@@ -308,6 +299,60 @@ pub fn split_fields(line: &[u8], out: &mut Vec<(usize, usize)>, limit: usize) ->
         }
     }
     out.len()
+}
+
+/// Splits on spaces, eight bytes per step: `None` (with `out` partly filled) when the line holds
+/// a byte below `0x20`, which may be other whitespace.
+fn split_on_spaces(line: &[u8], out: &mut Vec<(usize, usize)>, limit: usize) -> Option<usize> {
+    let mut start = 0;
+    let words = line.chunks_exact(8);
+    let tail = words.remainder();
+    let words = words
+        .map(|word| u64::from_le_bytes(word.try_into().unwrap_or([b'x'; 8])))
+        .chain(std::iter::once({
+            let mut bytes = [b'x'; 8];
+            bytes[..tail.len()].copy_from_slice(tail);
+            u64::from_le_bytes(bytes)
+        }));
+    for (word_no, word) in words.enumerate() {
+        let mut mask = spaces(word);
+        if low_bytes(word) != mask {
+            return None;
+        }
+        while mask != 0 {
+            let at = word_no * 8 + (mask.trailing_zeros() / 8) as usize;
+            mask &= mask - 1;
+            if at > start {
+                out.push((start, at));
+                if out.len() > limit {
+                    return Some(out.len() + count_tokens(&line[at..]));
+                }
+            }
+            start = at + 1;
+        }
+    }
+    if line.len() > start {
+        out.push((start, line.len()));
+    }
+    Some(out.len())
+}
+
+/// The high bit of each byte of `word` that is a space: the bytes that are zero once every byte
+/// is XORed with a space (adding `0x7f` to a non-zero low seven bits carries into the high bit).
+fn spaces(word: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let x = word ^ 0x2020_2020_2020_2020;
+    !(((x & LOW7) + LOW7) | x) & HIGH
+}
+
+/// The high bit of each byte of `word` that is ASCII and at most `0x20` (space or a control
+/// byte). Adding `0x5f` to the low seven bits sets the high bit exactly for `0x21..=0x7f` and
+/// never carries into the next byte.
+fn low_bytes(word: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    !(word | ((word & LOW7) + 0x5f5f_5f5f_5f5f_5f5f)) & HIGH
 }
 
 /// Whitespace-separated tokens in `rest`, counted without storing them.
@@ -406,8 +451,13 @@ mod tests {
 
     #[test]
     fn the_space_only_fast_path_splits_like_the_general_scan() {
-        let lines: [&[u8]; 9] = [
+        let lines: [&[u8]; 15] = [
             b"2 123 eni-1 10.0.0.1 - 443 80 6 10 840 1 2 ACCEPT OK",
+            "caf\u{e9} na\u{ef}ve \u{fc}ber 12345678 x".as_bytes(),
+            b"vertical\x0btab is not whitespace here",
+            b"control\x01byte inside a token",
+            b"12345678 1234567 123456789",
+            b"trailing carriage return\r",
             b"  leading and trailing  ",
             b"double  spaces   here",
             b"tab\tinside means the general scan",
@@ -417,6 +467,15 @@ mod tests {
             b"a b c d e f g",
             b"a b c d e f g h i j k l m n o p",
         ];
+        // Space at 1 and tab at 3 are low; 0x80 (not ASCII) and the padding are not.
+        assert_eq!(
+            super::spaces(u64::from_le_bytes(*b"a b\tc\xa0 x")),
+            (0x80 << 8) | (0x80 << 48)
+        );
+        assert_eq!(
+            super::low_bytes(u64::from_le_bytes(*b"a b\tc\x80dx")),
+            (0x80 << 8) | (0x80 << 24)
+        );
         for line in lines {
             let expected: Vec<(usize, usize)> = {
                 let mut out = Vec::new();

@@ -71,6 +71,40 @@ struct DerivedPlan<'c> {
     regexes: Vec<DerivedRegex<'c>>,
 }
 
+/// A column's `","name":"`, padded so it can be copied as one fixed-width move.
+struct Opener {
+    padded: Vec<u8>,
+    len: usize,
+}
+
+impl Opener {
+    fn new(mut bytes: Vec<u8>) -> Self {
+        let len = bytes.len();
+        bytes.resize(len.max(SHORT), b' ');
+        Self { padded: bytes, len }
+    }
+}
+
+/// Copies of at most this many bytes are made as one fixed-width move.
+const SHORT: usize = 32;
+
+/// Appends `src[start..end]`. Flow-log values and keys are short, and a call to `memcpy` per
+/// value costs more than the copy: when `src` has the bytes, a fixed 16 or 32 bytes are copied
+/// (one unaligned move each) and the excess cut off again.
+#[inline]
+fn push_short(buf: &mut Vec<u8>, src: &[u8], start: usize, end: usize) {
+    let len = end - start;
+    if len <= 16 && start + 16 <= src.len() {
+        buf.extend_from_slice(&src[start..start + 16]);
+        buf.truncate(buf.len() - (16 - len));
+    } else if len <= SHORT && start + SHORT <= src.len() {
+        buf.extend_from_slice(&src[start..start + SHORT]);
+        buf.truncate(buf.len() - (SHORT - len));
+    } else {
+        buf.extend_from_slice(&src[start..end]);
+    }
+}
+
 /// The per-object rendering plan for one field list.
 pub(crate) struct RecordPlan<'c> {
     columns: Vec<Column<'c>>,
@@ -87,7 +121,7 @@ pub(crate) struct RecordPlan<'c> {
     /// When every column is kept as parsed (no ignored, masked, hashed or derived field):
     /// each column's `"name":"`, preceded by `",` after the first. Records are then written
     /// in one pass of plain copies.
-    plain_openers: Option<Vec<Vec<u8>>>,
+    plain_openers: Option<Vec<Opener>>,
     /// Bytes a record adds to its values (keys, quotes, fixed fields), to reserve once.
     overhead: usize,
 }
@@ -154,19 +188,20 @@ impl<'c> RecordPlan<'c> {
                     let mut opener = if i == 0 { Vec::new() } else { b"\",".to_vec() };
                     opener.extend_from_slice(&json::key_prefix(name));
                     opener.push(b'"');
-                    opener
+                    Opener::new(opener)
                 })
                 .collect::<Vec<_>>()
         });
         let overhead = plain_openers
             .iter()
             .flatten()
+            .map(|o| o.len)
             .chain(
                 columns
                     .iter()
-                    .filter_map(|c: &Column<'_>| c.prefix.as_ref()),
+                    .filter_map(|c| c.prefix.as_ref().map(Vec::len)),
             )
-            .map(|o| o.len() + 3)
+            .map(|len| len + 3)
             .sum::<usize>()
             + key_fields.len()
             + tail.len()
@@ -271,24 +306,28 @@ impl<'c> RecordPlan<'c> {
     /// one pass, escaping only when the line holds a character that needs it.
     fn write_plain(
         &self,
-        openers: &[Vec<u8>],
+        openers: &[Opener],
         line: &str,
         spans: &[Span],
         timestamp: i64,
         buf: &mut Vec<u8>,
     ) {
-        let escape = json::needs_escape(line.as_bytes());
+        let bytes = line.as_bytes();
+        let escape = json::needs_escape(bytes);
         buf.push(b'{');
         for (i, opener) in openers.iter().enumerate() {
-            buf.extend_from_slice(opener);
-            let value = match spans.get(i) {
-                Some(&(start, end)) if start != usize::MAX && start < end => &line[start..end],
-                _ => "-",
+            push_short(buf, &opener.padded, 0, opener.len);
+            let (start, end) = match spans.get(i) {
+                Some(&(start, end)) if start != usize::MAX && start < end => (start, end),
+                _ => {
+                    buf.push(b'-');
+                    continue;
+                }
             };
             if escape {
-                json::write_str_content(buf, value);
+                json::write_str_content(buf, &line[start..end]);
             } else {
-                buf.extend_from_slice(value.as_bytes());
+                push_short(buf, bytes, start, end);
             }
         }
         if !openers.is_empty() {

@@ -111,6 +111,9 @@ pub struct Forwarder {
     s3: aws_sdk_s3::Client,
     upload: UploadClient,
     upload_url: String,
+    /// One permit per core: batches compress on every core, and no more at once, so only as
+    /// many batches wait uncompressed (and as many compressors exist) as can make progress.
+    compress_permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl Forwarder {
@@ -143,6 +146,9 @@ impl Forwarder {
             s3,
             upload,
             upload_url,
+            compress_permits: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, usize::from),
+            )),
         })
     }
 

@@ -132,7 +132,9 @@ impl Forwarder {
         let counter = object.byte_counter();
         let reader = object.into_blocking_reader();
         let in_flight = self.settings.uploads_in_flight.max(1);
-        let (tx, mut rx) = mpsc::channel::<NumberedBatch<SealedBatch>>(in_flight);
+        // One sealed batch waits while the others compress and upload: memory stays a few
+        // batches whatever the object's size.
+        let (tx, mut rx) = mpsc::channel::<NumberedBatch<SealedBatch>>(1);
         let config = self.config.clone();
         let limits = self.settings.batch;
         let ctx = ObjectContext::now(bucket, key);
@@ -215,7 +217,7 @@ impl Forwarder {
     }
 
     /// Compresses the batch on the blocking pool (so batches compress on every core while the
-    /// parser goes on), then uploads it.
+    /// parser goes on, at most one per core), then uploads it.
     async fn deliver(
         &self,
         sealed: NumberedBatch<SealedBatch>,
@@ -223,11 +225,14 @@ impl Forwarder {
         let level = self.settings.batch.gzip_level;
         let json = Arc::new(sealed.batch);
         let job = json.clone();
+        // The semaphore is never closed; without a permit, compressing still goes ahead.
+        let permit = self.compress_permits.acquire().await.ok();
         let body = match tokio::task::spawn_blocking(move || job.compress(level)).await {
             Ok(body) => body,
             // The pool is shutting down or the job panicked: compress here rather than lose it.
             Err(_) => json.compress(level),
         };
+        drop(permit);
         drop(json);
         let batch = NumberedBatch {
             index: sealed.index,

@@ -1,0 +1,160 @@
+//! The floor: what forwarding an object cannot go below on this machine, measured in the same
+//! run on the same cores. Forwarding must at least gunzip the input and gzip the JSON it
+//! produces; everything else (S3, parsing, records, HTTP) is the forwarder's overhead.
+
+use std::io::{BufReader, Read as _};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use flate2::bufread::MultiGzDecoder;
+use flowlog_forwarder::batch::gzip;
+use flowlog_forwarder::{
+    BatchLimits, Batcher, LogTypeConfig, ObjectContext, ObjectParser, SealedBatch, parse_reader,
+};
+use serde::Serialize;
+
+use crate::inputs::BenchObject;
+
+/// The floor's parts, each timed alone on one core.
+#[derive(Debug, Clone, Serialize)]
+pub struct Floor {
+    /// Seconds to gunzip the input (the forwarder's decoder and buffer size).
+    pub gunzip_s: f64,
+    /// Seconds to gzip every batch of the produced JSON at the forwarder's level.
+    pub gzip_s: f64,
+    /// Uncompressed JSON bytes over all batches.
+    pub json_bytes: u64,
+    /// Their gzip bytes.
+    pub gzip_bytes: u64,
+    /// Batches.
+    pub batches: usize,
+    /// Cores the floor spreads over.
+    pub cores: usize,
+    /// Wall time of both parts run together on those cores: one thread per core taking jobs
+    /// (the gunzip first, then one job per batch). This is the floor the forwarder is held to.
+    pub wall_s: f64,
+    /// The same from the one-core parts, with perfect sharing: the larger of the gunzip alone
+    /// (one sequential stream) and all the work spread evenly.
+    pub ideal_wall_s: f64,
+}
+
+/// The JSON batches the forwarder sends for `object` (parsed in process, not timed).
+pub fn batches(object: &BenchObject, config: &LogTypeConfig) -> anyhow::Result<Vec<SealedBatch>> {
+    let data = std::fs::read(&object.gzip_path)?;
+    let ctx = ObjectContext::now("bench", "bench.log.gz");
+    let mut parser = ObjectParser::new(config, ctx);
+    let mut batcher = Batcher::new(BatchLimits::default());
+    let mut sealed = Vec::new();
+    parse_reader(&data[..], &mut parser, &mut batcher, |_, batcher| {
+        sealed.extend(std::iter::from_fn(|| batcher.pop_sealed()));
+    })?;
+    sealed.extend(batcher.finish_sealed());
+    Ok(sealed)
+}
+
+/// Times the floor's two parts for `object`, whose batches are `sealed`.
+pub fn measure(
+    object: &BenchObject,
+    sealed: &[SealedBatch],
+    level: u32,
+    cores: usize,
+) -> anyhow::Result<Floor> {
+    let data = std::fs::read(&object.gzip_path)?;
+    let gunzip_s = (0..2)
+        .map(|_| time_gunzip(&data))
+        .collect::<anyhow::Result<Vec<_>>>()?
+        .into_iter()
+        .fold(f64::INFINITY, f64::min);
+    let started = Instant::now();
+    let gzip_bytes: usize = sealed.iter().map(|b| gzip(&b.json, level).len()).sum();
+    let gzip_s = started.elapsed().as_secs_f64();
+    let wall_s = (0..2)
+        .map(|_| time_on_all_cores(&data, sealed, level, cores))
+        .fold(f64::INFINITY, f64::min);
+    Ok(Floor {
+        gunzip_s,
+        gzip_s,
+        json_bytes: sealed.iter().map(|b| b.json.len() as u64).sum(),
+        gzip_bytes: gzip_bytes as u64,
+        batches: sealed.len(),
+        cores,
+        wall_s,
+        ideal_wall_s: gunzip_s.max((gunzip_s + gzip_s) / cores.max(1) as f64),
+    })
+}
+
+/// Gunzip and every batch's gzip as jobs for `cores` threads; the wall time of all of them.
+fn time_on_all_cores(data: &[u8], sealed: &[SealedBatch], level: u32, cores: usize) -> f64 {
+    let next = AtomicUsize::new(0);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..cores.max(1) {
+            scope.spawn(|| {
+                loop {
+                    match next.fetch_add(1, Ordering::Relaxed) {
+                        0 => {
+                            let _ = time_gunzip(data);
+                        }
+                        n => match sealed.get(n - 1) {
+                            Some(batch) => drop(gzip(&batch.json, level)),
+                            None => break,
+                        },
+                    }
+                }
+            });
+        }
+    });
+    started.elapsed().as_secs_f64()
+}
+
+fn time_gunzip(data: &[u8]) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let mut decoder = BufReader::with_capacity(256 * 1024, MultiGzDecoder::new(data));
+    let mut buf = vec![0u8; 256 * 1024];
+    while decoder.read(&mut buf)? != 0 {}
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// One compressor setting on the produced JSON.
+#[derive(Debug, Clone, Serialize)]
+pub struct LevelPoint {
+    /// `libdeflate` or `zlib-rs` (flate2, the streaming encoder used before).
+    pub compressor: &'static str,
+    /// Its level.
+    pub level: u32,
+    /// JSON megabytes compressed per CPU second.
+    pub mb_per_s: f64,
+    /// JSON bytes per gzip byte.
+    pub ratio: f64,
+}
+
+/// Ratio against CPU for every level, on the first batches (enough for stable figures).
+pub fn level_sweep(sealed: &[SealedBatch]) -> Vec<LevelPoint> {
+    let sample = &sealed[..sealed.len().min(40)];
+    let json: usize = sample.iter().map(|b| b.json.len()).sum();
+    let point = |compressor, level, compress: &dyn Fn(&[u8]) -> usize| {
+        let started = Instant::now();
+        let out: usize = sample.iter().map(|b| compress(&b.json)).sum();
+        let seconds = started.elapsed().as_secs_f64();
+        LevelPoint {
+            compressor,
+            level,
+            mb_per_s: json as f64 / 1e6 / seconds,
+            ratio: json as f64 / out.max(1) as f64,
+        }
+    };
+    let mut points: Vec<LevelPoint> = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12]
+        .into_iter()
+        .map(|level| point("libdeflate", level, &|json| gzip(json, level).len()))
+        .collect();
+    points.push(point("zlib-rs", 6, &|json| zlib_rs_gzip(json, 6)));
+    points
+}
+
+fn zlib_rs_gzip(json: &[u8], level: u32) -> usize {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(json);
+    encoder.finish().map(|v| v.len()).unwrap_or(0)
+}
