@@ -21,17 +21,10 @@ test: lint tools
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
 
-BENCH_DIR := $(CURDIR)/target/bench
-
-## bench: release-mode speed of the generator and of the forwarder's record path (figures to stdout)
+## bench: release build; the forwarder end to end against the emulator vs the floor measured in
+## the same run (gunzip + gzip), parse, the generator, gzip levels; table + JSON (BENCHMARKS.md)
 bench:
-	$(CARGO) build --release -p flowlog-emulator -p flowlog-forwarder --bins --examples
-	rm -rf $(BENCH_DIR) && mkdir -p $(BENCH_DIR)
-	$(CURDIR)/target/release/examples/generator_bench 3 1
-	$(CURDIR)/target/release/flowlog-emulator generate --seed 7 --start 2026-01-15T08:00:00Z \
-	  --duration 2h --aggregation 60 --vpcs 4 --enis-per-vpc 26 --rate 10 --out $(BENCH_DIR)/objects
-	find $(BENCH_DIR)/objects -name '*.log.gz' | sort | xargs cat | gzip -dc | awk 'NR == 1 || !/^version /' > $(BENCH_DIR)/flows.log
-	$(CURDIR)/target/release/examples/throughput $(BENCH_DIR)/flows.log
+	$(CARGO) bench -p flowlog-forwarder --bench forwarding -- $(BENCH_ARGS)
 
 ## lint: formatting and clippy, warnings denied; cfn-lint on the SAM template
 lint: lint-template

@@ -11,8 +11,8 @@
 //! one JSON document (also written to `target/bench/results.json`).
 //!
 //! `cargo bench -p flowlog-forwarder --bench forwarding -- [--records N] [--large N]
-//! [--level L] [--dir DIR] [--keep]` (`--large 0` skips the 10M run; `--keep` leaves the
-//! generated objects in DIR for profiling).
+//! [--level L] [--runs N] [--dir DIR] [--keep]` (`--large 0` skips the 10M run; `--keep` leaves
+//! the generated objects in DIR for profiling).
 
 mod floor;
 mod inputs;
@@ -41,6 +41,7 @@ struct Options {
     level: u32,
     dir: PathBuf,
     keep: bool,
+    runs: usize,
 }
 
 impl Options {
@@ -51,8 +52,18 @@ impl Options {
             level: DEFAULT_GZIP_LEVEL,
             dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench"),
             keep: false,
+            runs: 3,
         };
-        let mut args = std::env::args().skip(1);
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        // `cargo bench` passes --bench. Without it this is `cargo test --all-targets`, which
+        // builds in debug mode: a small smoke run then checks the harness end to end.
+        if !args.iter().any(|a| a == "--bench") {
+            options.records = 20_000;
+            options.large = 0;
+            options.runs = 1;
+            options.dir = options.dir.with_file_name("bench-smoke");
+        }
+        let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             let mut value = || args.next().with_context(|| format!("{arg} needs a value"));
             match arg.as_str() {
@@ -61,7 +72,8 @@ impl Options {
                 "--level" => options.level = value()?.parse()?,
                 "--dir" => options.dir = value()?.into(),
                 "--keep" => options.keep = true,
-                // cargo bench passes --bench; libtest's other flags mean nothing here.
+                "--runs" => options.runs = value()?.parse()?,
+                // libtest's flags mean nothing here.
                 _ => {}
             }
         }
@@ -119,15 +131,34 @@ struct Bench<'a> {
 }
 
 impl Bench<'_> {
-    /// Generates one object, forwards it, and for `full` cases also measures the floor, the
-    /// level sweep and `parse`.
+    /// Generates one object and forwards it; `full` cases also measure the floor, the level
+    /// sweep and `parse`. The machine's speed drifts (shared hosts), so forwarding and the
+    /// floor alternate, `--runs` times each, and the medians are compared.
     fn case(&self, format: &'static str, records: u64, full: bool) -> anyhow::Result<CaseResult> {
         eprintln!("bench: generating {records} {format} records");
         let (object, generator) = inputs::generate(format, records, &self.options.dir, full)?;
         let key = format!("bench/{format}-{records}.log.gz");
         self.put(&key, &object.gzip_path)?;
-        eprintln!("bench: forwarding s3://{BUCKET}/{key}");
-        let forward = self.forward(&key, &object)?;
+        let runs = if full { self.options.runs.max(1) } else { 1 };
+        let floor_input = if full {
+            let config = LogTypeConfig::from_file(&self.config_path)?;
+            Some((
+                std::fs::read(&object.gzip_path)?,
+                floor::batches(&object, &config)?,
+            ))
+        } else {
+            None
+        };
+        let (mut forwards, mut floors) = (Vec::new(), Vec::new());
+        for run in 1..=runs {
+            eprintln!("bench: forwarding s3://{BUCKET}/{key} (run {run} of {runs})");
+            forwards.push(self.forward(&key, &object)?);
+            if let Some((data, sealed)) = &floor_input {
+                eprintln!("bench: the floor (run {run} of {runs})");
+                let level = self.options.level;
+                floors.push(floor::measure(&object, data, sealed, level, self.cores)?);
+            }
+        }
         self.runtime.block_on(
             self.emulator
                 .s3_client()
@@ -136,21 +167,19 @@ impl Bench<'_> {
                 .key(&key)
                 .send(),
         )?;
-        let mut result = CaseResult::new(&object, generator, forward);
-        if full {
-            let config = LogTypeConfig::from_file(&self.config_path)?;
-            eprintln!("bench: floor and gzip levels");
-            let sealed = floor::batches(&object, &config)?;
-            result.floor = Some(floor::measure(
-                &object,
-                &sealed,
-                self.options.level,
-                self.cores,
-            )?);
+        let mut result = CaseResult::new(&object, generator, median(forwards, |u| u.wall_s));
+        result.runs = runs;
+        if let Some((_, sealed)) = floor_input {
+            result.floor = Some(median(floors, |f| f.wall_s));
+            eprintln!("bench: gzip levels");
             result.levels = floor::level_sweep(&sealed);
             drop(sealed);
-            eprintln!("bench: parse --no-compress");
-            result.parse = Some(self.parse(&object)?);
+            let mut parses = Vec::new();
+            for run in 1..=runs {
+                eprintln!("bench: parse --no-compress (run {run} of {runs})");
+                parses.push(self.parse(&object)?);
+            }
+            result.parse = Some(median(parses, |u| u.cpu_s()));
         }
         result.derive();
         if !self.options.keep {
@@ -227,6 +256,13 @@ impl Bench<'_> {
         );
         Ok(run.usage)
     }
+}
+
+/// The middle sample by `key` (the upper one of an even count).
+fn median<T>(mut samples: Vec<T>, key: impl Fn(&T) -> f64) -> T {
+    samples.sort_by(|a, b| key(a).total_cmp(&key(b)));
+    let middle = samples.len() / 2;
+    samples.swap_remove(middle)
 }
 
 /// The number after `name` in a summary line.

@@ -27,6 +27,8 @@ pub struct CaseResult {
     pub format: &'static str,
     /// Records in the object.
     pub records: u64,
+    /// Runs of each measurement; every figure is the median run.
+    pub runs: usize,
     /// Uncompressed input bytes.
     pub input_bytes: u64,
     /// Compressed input bytes.
@@ -60,6 +62,7 @@ impl CaseResult {
         Self {
             format: object.format,
             records: object.records,
+            runs: 1,
             input_bytes: object.plain_bytes,
             input_gzip_bytes: object.gzip_bytes,
             forward_records_per_s: records / forward.wall_s,
