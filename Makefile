@@ -16,10 +16,12 @@ export FLOWLOG_TOOLS := $(TOOLS)
 demo:
 	$(CARGO) run --quiet -p flowlog-forwarder -- demo $(DEMO_ARGS)
 
-## test: lint, then every test (unit, snapshot, end to end, real third-party clients, doc examples)
+## test: lint, then every test (unit, snapshot, end to end, real third-party clients, doc examples),
+## then the Lambda package: built, checked (x86-64, glibc <= 2.34) and run against the emulator
 test: lint tools
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
+	$(MAKE) lambda lambda-check
 
 ## bench: release build; the forwarder end to end against the emulator vs the floor measured in
 ## the same run (gunzip + gzip), parse, the generator, gzip levels; table + JSON (BENCHMARKS.md)

@@ -22,6 +22,7 @@ fn parse_run(run: &FlowLogRun) -> anyhow::Result<(GroundTruth, Vec<Value>)> {
             ctx,
             &object.body[..],
             BatchLimits::default(),
+            true,
             &mut out,
         )?;
         anyhow::ensure!(

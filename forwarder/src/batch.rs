@@ -324,16 +324,13 @@ impl Default for Batcher {
 
 #[cfg(test)]
 mod tests {
-    use std::io::Read as _;
-
     use super::{BatchLimits, Batcher, gzip, gzip_streaming};
 
+    /// The test inputs are UTF-8 JSON.
     fn gunzip(body: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(body)
-            .read_to_end(&mut out)
-            .expect("valid gzip");
-        out
+        std::io::read_to_string(flate2::read::GzDecoder::new(body))
+            .expect("valid gzip of UTF-8")
+            .into_bytes()
     }
 
     #[test]

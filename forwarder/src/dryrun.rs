@@ -57,37 +57,13 @@ impl fmt::Display for DryRunSummary {
 }
 
 /// Parses `input` (gzip or plain) as the forwarder would and writes each record's JSON, one
-/// per line, to `out`: byte for byte what the upload batches contain. Batches are gzipped at
-/// the limits' level to report their request sizes.
+/// per line, to `out`: byte for byte what the upload batches contain. With `compress`, batches
+/// are gzipped at the limits' level to report their request sizes; without, `gzip_bytes` is
+/// `None` and the run measures the parser alone (`parse --no-compress`).
 ///
 /// # Errors
 /// Only a failure to write to `out`; unreadable input is reported in the summary.
 pub fn dry_run(
-    config: &LogTypeConfig,
-    ctx: ObjectContext,
-    input: impl BufRead,
-    limits: BatchLimits,
-    out: &mut impl Write,
-) -> io::Result<DryRunSummary> {
-    run(config, ctx, input, limits, true, out)
-}
-
-/// As [`dry_run`] without compressing the batches (`gzip_bytes` is `None`): the parser's own
-/// speed, for `parse --no-compress` and benchmarks.
-///
-/// # Errors
-/// Only a failure to write to `out`.
-pub fn dry_run_uncompressed(
-    config: &LogTypeConfig,
-    ctx: ObjectContext,
-    input: impl BufRead,
-    limits: BatchLimits,
-    out: &mut impl Write,
-) -> io::Result<DryRunSummary> {
-    run(config, ctx, input, limits, false, out)
-}
-
-fn run(
     config: &LogTypeConfig,
     ctx: ObjectContext,
     input: impl BufRead,

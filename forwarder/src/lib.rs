@@ -69,7 +69,7 @@ pub mod upload;
 pub use accounting::Accounting;
 pub use batch::{BatchLimits, Batcher, RecordTooLarge, SealedBatch, UploadBatch};
 pub use config::{ConfigError, LogTypeConfig};
-pub use dryrun::{DryRunSummary, dry_run, dry_run_uncompressed};
+pub use dryrun::{DryRunSummary, dry_run};
 pub use flowlog::{FieldSpec, FieldType, FlowFormat, FormatError};
 pub use input::{MAX_LINE_BYTES, ReadError, parse_reader};
 pub use object::{LineOutcome, ObjectParser, Unparsable, UnparsableReason};

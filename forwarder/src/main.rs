@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use flowlog_forwarder::{BatchLimits, LogTypeConfig, ObjectContext, dry_run, dry_run_uncompressed};
+use flowlog_forwarder::{BatchLimits, LogTypeConfig, ObjectContext, dry_run};
 
 mod modes;
 use modes::{BackfillArgs, ForwardArgs, ReplayArgs};
@@ -121,12 +121,8 @@ fn parse(args: ParseArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot open {}", args.file.display()))?;
         Box::new(BufReader::with_capacity(256 * 1024, file))
     };
-    let run = if args.no_compress {
-        dry_run_uncompressed
-    } else {
-        dry_run
-    };
-    let summary = run(&config, ctx, input, BatchLimits::default(), &mut out)?;
+    let limits = BatchLimits::default();
+    let summary = dry_run(&config, ctx, input, limits, !args.no_compress, &mut out)?;
     eprintln!("{summary}");
     Ok(if summary.is_clean() {
         ExitCode::SUCCESS

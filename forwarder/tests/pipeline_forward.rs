@@ -23,6 +23,7 @@ async fn forwarding_an_object_delivers_exactly_the_records_parse_prints() -> any
         ObjectContext::now(pipeline_support::BUCKET, key.clone()),
         &body[..],
         BatchLimits::default(),
+        true,
         &mut expected,
     )?;
 

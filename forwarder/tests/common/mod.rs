@@ -47,7 +47,7 @@ pub fn parse_bytes(
     input: &[u8],
 ) -> anyhow::Result<(String, DryRunSummary)> {
     let mut out = Vec::new();
-    let summary = dry_run(config, ctx(), input, BatchLimits::default(), &mut out)?;
+    let summary = dry_run(config, ctx(), input, BatchLimits::default(), true, &mut out)?;
     Ok((String::from_utf8(out)?, summary))
 }
 
