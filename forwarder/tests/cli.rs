@@ -36,6 +36,25 @@ fn parse_prints_one_record_per_data_line_and_a_summary() -> anyhow::Result<()> {
 }
 
 #[test]
+fn parse_no_compress_prints_the_same_records_without_gzip_bytes() -> anyhow::Result<()> {
+    let run = |extra: &[&str]| {
+        parse_cmd()
+            .args(extra)
+            .arg(fixture("samples/default-v2.log"))
+            .output()
+    };
+    let compressed = run(&[])?;
+    let plain = run(&["--no-compress"])?;
+    let stderr = String::from_utf8(plain.stderr)?;
+    assert!(plain.status.success(), "{stderr}");
+    assert_eq!(plain.stdout, compressed.stdout);
+    assert!(String::from_utf8(compressed.stderr)?.contains(" gzip_bytes="));
+    assert!(!stderr.contains("gzip_bytes"), "{stderr}");
+    assert!(stderr.contains(" json_bytes="), "{stderr}");
+    Ok(())
+}
+
+#[test]
 fn parse_reads_gzip_from_stdin_with_a_config_from_the_environment() -> anyhow::Result<()> {
     let encoded = std::fs::read_to_string(fixture("configs/site24x7-vpc.b64"))?;
     let mut child = parse_cmd()

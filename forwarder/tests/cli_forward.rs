@@ -84,6 +84,37 @@ async fn forward_sends_each_object_and_prints_a_summary_line_per_object() -> any
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_gzip_level_flag_changes_the_bodies_and_is_bounded() -> anyhow::Result<()> {
+    let bed = Bed::start().await?;
+    let body = gzip(flow_log(400).as_bytes());
+    let mut gzip_bytes = Vec::new();
+    for level in ["0", "9"] {
+        let k = key(&format!("level-{level}"));
+        bed.put(&k, body.clone()).await?;
+        let before = bed.emu.ingest().stats().gzip_bytes;
+        let args = vec![
+            "forward".into(),
+            "--gzip-level".into(),
+            level.into(),
+            format!("s3://{BUCKET}/{k}"),
+        ];
+        let output = run(&bed, args).await?;
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        gzip_bytes.push(bed.emu.ingest().stats().gzip_bytes - before);
+    }
+    // Level 0 stores: the body is bigger than the JSON; level 9 is a fraction of it.
+    assert!(gzip_bytes[0] > 10 * gzip_bytes[1], "{gzip_bytes:?}");
+    assert_eq!(ports(&bed.emu.ingest().records()).len(), 800);
+
+    let args = vec!["forward".into(), "--gzip-level".into(), "13".into()];
+    let output = run(&bed, args).await?;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--gzip-level"), "{stderr}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn forward_exits_non_zero_when_an_object_fails() -> anyhow::Result<()> {
     let bed = Bed::start().await?;
 
