@@ -192,16 +192,10 @@ impl<'c> RecordPlan<'c> {
                 })
                 .collect::<Vec<_>>()
         });
-        let overhead = plain_openers
+        // Per column: its `"name":` plus quotes and a comma (an opener is the same bytes).
+        let overhead = columns
             .iter()
-            .flatten()
-            .map(|o| o.len)
-            .chain(
-                columns
-                    .iter()
-                    .filter_map(|c| c.prefix.as_ref().map(Vec::len)),
-            )
-            .map(|len| len + 3)
+            .filter_map(|c| c.prefix.as_ref().map(|p| p.len() + 3))
             .sum::<usize>()
             + key_fields.len()
             + tail.len()

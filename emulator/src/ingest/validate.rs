@@ -125,6 +125,17 @@ pub(crate) fn check_headers(headers: &HeaderMap, expect: &Expectations) -> Resul
     Ok(log_size)
 }
 
+/// The cheap check of a discarding mock: the body starts with gzip's magic bytes.
+pub(crate) fn check_gzip_magic(body: &[u8]) -> Result<(), Rejection> {
+    if body.starts_with(&[0x1f, 0x8b]) {
+        Ok(())
+    } else {
+        Err(Rejection::bad(
+            "body is not gzip (no 1f 8b magic): send the JSON array gzip-compressed",
+        ))
+    }
+}
+
 /// Gunzips and checks the body: a JSON array of objects with `_zl_timestamp` and `s247agentuid`.
 pub(crate) fn check_body(
     body: &[u8],

@@ -38,14 +38,14 @@ pub struct Floor {
     pub ideal_wall_s: f64,
 }
 
-/// The JSON batches the forwarder sends for `object` (parsed in process, not timed).
-pub fn batches(object: &BenchObject, config: &LogTypeConfig) -> anyhow::Result<Vec<SealedBatch>> {
-    let data = std::fs::read(&object.gzip_path)?;
+/// The JSON batches the forwarder sends for the gzip object `data` (parsed in process, not
+/// timed).
+pub fn batches(data: &[u8], config: &LogTypeConfig) -> anyhow::Result<Vec<SealedBatch>> {
     let ctx = ObjectContext::now("bench", "bench.log.gz");
     let mut parser = ObjectParser::new(config, ctx);
     let mut batcher = Batcher::new(BatchLimits::default());
     let mut sealed = Vec::new();
-    parse_reader(&data[..], &mut parser, &mut batcher, |_, batcher| {
+    parse_reader(data, &mut parser, &mut batcher, |_, batcher| {
         sealed.extend(std::iter::from_fn(|| batcher.pop_sealed()));
     })?;
     sealed.extend(batcher.finish_sealed());

@@ -142,10 +142,9 @@ impl Bench<'_> {
         let runs = if full { self.options.runs.max(1) } else { 1 };
         let floor_input = if full {
             let config = LogTypeConfig::from_file(&self.config_path)?;
-            Some((
-                std::fs::read(&object.gzip_path)?,
-                floor::batches(&object, &config)?,
-            ))
+            let data = std::fs::read(&object.gzip_path)?;
+            let sealed = floor::batches(&data, &config)?;
+            Some((data, sealed))
         } else {
             None
         };
