@@ -349,7 +349,7 @@ mod tests {
     }
 
     #[test]
-    fn compressors_are_shared_between_threads() {
+    fn pooled_compressors_give_correct_bodies_on_every_thread() {
         let json = b"[{\"a\":\"1\"}]".repeat(100);
         let bodies: Vec<Vec<u8>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..4)
@@ -360,12 +360,9 @@ mod tests {
                 .flat_map(|h| h.join().expect("no panic"))
                 .collect()
         });
+        // A compressor handed between threads keeps no state from its last batch.
+        assert_eq!(bodies.len(), 80);
         assert!(bodies.iter().all(|b| gunzip(b) == json));
-        let idle = super::IDLE_COMPRESSORS.lock().expect("not poisoned").len();
-        assert!(
-            idle <= super::MAX_IDLE_COMPRESSORS,
-            "{idle} idle compressors"
-        );
     }
 
     fn push(b: &mut Batcher, json: &str) -> Result<(), super::RecordTooLarge> {
