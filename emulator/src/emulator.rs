@@ -96,6 +96,13 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Makes the S3 wait this long before answering each request (default zero), like the real
+    /// service's time to first byte: shows what a client loses by waiting on each small request.
+    pub fn s3_latency(mut self, latency: std::time::Duration) -> Self {
+        self.s3.latency = latency;
+        self
+    }
+
     /// Where the S3 listens (default `127.0.0.1:0`, an ephemeral port).
     pub fn s3_addr(mut self, addr: SocketAddr) -> Self {
         self.s3_addr = addr;

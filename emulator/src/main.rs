@@ -50,6 +50,11 @@ struct ServeArgs {
     #[arg(long, default_value_t = DEFAULT_MAX_OBJECT_SIZE, value_name = "BYTES")]
     max_object_size: u64,
 
+    /// Milliseconds the S3 waits before answering each request (real S3: tens of ms to first
+    /// byte); 0 answers at once.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    s3_latency_ms: u64,
+
     /// Address of the mock Site24x7 upload endpoint (POST /upload, /_emulator/*).
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
     ingest_addr: SocketAddr,
@@ -115,6 +120,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .credentials(args.access_key, args.secret_key)
         .region(args.region)
         .max_object_size(args.max_object_size)
+        .s3_latency(std::time::Duration::from_millis(args.s3_latency_ms))
         .ingest(|mock| {
             let mock = mock
                 .bind(args.ingest_addr)

@@ -96,3 +96,33 @@ async fn the_mock_site24x7_is_reachable_with_its_configured_keys() -> anyhow::Re
     assert_eq!(stats.status(), 200);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_slow_s3_answers_every_request_no_sooner_than_its_latency() -> anyhow::Result<()> {
+    // Arrange
+    let latency = Duration::from_millis(80);
+    let emulator = Emulator::builder().s3_latency(latency).start().await?;
+    let s3 = emulator.s3_client();
+    s3.create_bucket().bucket("slow").send().await?;
+
+    // Act
+    let started = std::time::Instant::now();
+    s3.put_object()
+        .bucket("slow")
+        .key("k")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await?;
+    let put = started.elapsed();
+    let started = std::time::Instant::now();
+    let body = s3.get_object().bucket("slow").key("k").send().await?;
+    let got = body.body.collect().await?.into_bytes();
+    let get = started.elapsed();
+
+    // Assert: a lower bound only (a sleep never ends early), so the test cannot flake.
+    assert!(put >= latency, "PUT answered after {put:?}");
+    assert!(get >= latency, "GET answered after {get:?}");
+    assert_eq!(&got[..], b"x");
+    assert_eq!(emulator.s3_settings().latency, latency);
+    Ok(())
+}

@@ -232,6 +232,10 @@ fn corrupt(bucket: &str, key: &str, reason: String) -> Resume {
     Resume::Start(StartReason::Corrupt { reason })
 }
 
+/// A marker write running beside the pipeline (see [`ProgressTracker::due_write`]).
+pub type MarkerWrite =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ProgressError>> + Send>>;
+
 /// Keeps one object's marker up to date while its batches are settled,
 /// writing it every `save_every` prefix advances.
 #[derive(Debug)]
@@ -263,8 +267,9 @@ impl ProgressTracker {
     }
 
     /// Records that batch `index` (covering lines up to `last_line`, holding
-    /// `records`) was accepted, or dead-lettered. Acknowledgements may come in
-    /// any order; the marker advances over the contiguous prefix only.
+    /// `records`) was accepted, or dead-lettered, and writes the marker when due.
+    /// Acknowledgements may come in any order; the marker advances over the
+    /// contiguous prefix only.
     ///
     /// # Errors
     /// [`ProgressError`] when a due write fails (delivery can go on: the cost
@@ -276,8 +281,18 @@ impl ProgressTracker {
         records: u64,
         dead_lettered: bool,
     ) -> Result<(), ProgressError> {
+        self.record(index, last_line, records, dead_lettered);
+        match self.due_write() {
+            Some(write) => write.await,
+            None => Ok(()),
+        }
+    }
+
+    /// [`ProgressTracker::settled`] without the write: for a pipeline that writes markers
+    /// beside its uploads (see [`ProgressTracker::due_write`]).
+    pub fn record(&mut self, index: u64, last_line: u64, records: u64, dead_lettered: bool) {
         if index < self.marker.batches_done {
-            return Ok(());
+            return;
         }
         self.ahead
             .insert(index, (last_line, records, dead_lettered));
@@ -288,10 +303,25 @@ impl ProgressTracker {
             self.marker.dead_lettered_batches += u64::from(dead);
             self.unsaved += 1;
         }
-        if self.unsaved >= self.save_every {
-            self.flush().await?;
+    }
+
+    /// The write of the marker as it stands, when `save_every` advances are unsaved: a task
+    /// owning a snapshot, so the pipeline goes on while it runs (one at a time, so writes land
+    /// in order; batches settled meanwhile go into the next). After a failed write call
+    /// [`ProgressTracker::write_failed`].
+    pub fn due_write(&mut self) -> Option<MarkerWrite> {
+        if self.unsaved < self.save_every {
+            return None;
         }
-        Ok(())
+        self.unsaved = 0;
+        let store = self.store.clone();
+        let marker = self.marker.clone();
+        Some(Box::pin(async move { store.save(&marker).await }))
+    }
+
+    /// A write from [`ProgressTracker::due_write`] failed: the next one is due at once.
+    pub fn write_failed(&mut self) {
+        self.unsaved = self.unsaved.max(self.save_every);
     }
 
     /// Writes the marker now if anything changed since the last write.

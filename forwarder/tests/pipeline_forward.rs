@@ -235,3 +235,42 @@ async fn the_forwarders_own_state_keys_are_never_forwarded() -> anyhow::Result<(
     assert_eq!(bed.emu.ingest().stats().requests, 0);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn markers_kept_in_a_slow_s3_still_cover_every_batch_and_complete() -> anyhow::Result<()> {
+    // Arrange: every S3 request waits 30 ms (the state's PUTs included), 8 batches of 10.
+    let bed =
+        Bed::with(flowlog_emulator::Emulator::builder().s3_latency(Duration::from_millis(30)))
+            .await?;
+    let key = key("slow-state");
+    bed.put(&key, gzip(flow_log(75).as_bytes())).await?;
+    let forwarder = bed
+        .forwarder(|s| {
+            s.state = flowlog_forwarder::StateLocation::EventBucket {
+                prefix: "flowlog-forwarder/".into(),
+            }
+        })
+        .await?;
+
+    // Act
+    let first = forwarder
+        .forward_object(pipeline_support::BUCKET, &key)
+        .await;
+    let again = forwarder
+        .forward_object(pipeline_support::BUCKET, &key)
+        .await;
+
+    // Assert: delivered once, and the last marker written says so.
+    assert_balanced(&first);
+    assert!(matches!(first.outcome, ObjectOutcome::Delivered), "{first}");
+    assert_eq!((first.records_sent, first.batches), (75, 8));
+    assert!(
+        matches!(again.outcome, ObjectOutcome::Duplicate { .. }),
+        "{again}"
+    );
+    assert_eq!(
+        ports(&bed.emu.ingest().records()),
+        (10_000..10_075).collect::<Vec<_>>()
+    );
+    Ok(())
+}

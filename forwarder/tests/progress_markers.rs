@@ -108,6 +108,60 @@ async fn writing_every_third_batch_loses_at_most_two_batches_of_progress() -> an
 }
 
 #[tokio::test]
+async fn a_write_beside_the_pipeline_covers_what_settled_before_it_started() -> anyhow::Result<()> {
+    let (_dir, store) = local()?;
+    let mut progress = tracker(&store, "e1", 1);
+
+    progress.record(0, 10, 9, false);
+    let first = progress.due_write().expect("one batch settled");
+    progress.record(1, 20, 10, false);
+    progress.record(2, 30, 10, false);
+    first.await?;
+    let after_first = continued(store.load(BUCKET, KEY, "e1").await?);
+    let second = progress.due_write().expect("two more settled");
+    let nothing_new = progress.due_write().is_none();
+    second.await?;
+    let after_second = continued(store.load(BUCKET, KEY, "e1").await?);
+
+    assert_eq!(
+        after_first.batches_done, 1,
+        "the snapshot taken at the start"
+    );
+    assert_eq!(
+        (
+            after_second.batches_done,
+            after_second.lines_done,
+            after_second.records_done
+        ),
+        (3, 30, 29)
+    );
+    assert!(
+        nothing_new,
+        "nothing settled since the second write started"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn after_a_failed_write_the_next_one_is_due_at_once() -> anyhow::Result<()> {
+    let (_dir, store) = local()?;
+    let mut progress = tracker(&store, "e1", 3);
+
+    progress.record(0, 10, 9, false);
+    let not_due = progress.due_write().is_none();
+    progress.write_failed();
+    let retry = progress.due_write().expect("due after a failure");
+    retry.await?;
+
+    assert!(not_due, "one of three batches");
+    assert_eq!(
+        continued(store.load(BUCKET, KEY, "e1").await?).batches_done,
+        1
+    );
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_completed_object_is_skipped_when_notified_again() -> anyhow::Result<()> {
     let (_dir, store) = local()?;
     let mut progress = tracker(&store, "e1", 10);

@@ -76,9 +76,10 @@ impl S3Server {
         settings: S3Settings,
         notifier: Notifier,
     ) -> Self {
+        let latency = settings.latency;
         let service = build_service(settings, notifier);
         let shutdown = CancellationToken::new();
-        let task = tokio::spawn(accept_loop(listener, service, shutdown.clone()));
+        let task = tokio::spawn(accept_loop(listener, service, latency, shutdown.clone()));
         tracing::info!(addr = %local, "emulated S3 listening");
         Self {
             addr: local,
@@ -126,7 +127,12 @@ pub fn build_service(settings: S3Settings, notifier: Notifier) -> S3Service {
     builder.build()
 }
 
-async fn accept_loop(listener: TcpListener, service: S3Service, shutdown: CancellationToken) {
+async fn accept_loop(
+    listener: TcpListener,
+    service: S3Service,
+    latency: Duration,
+    shutdown: CancellationToken,
+) {
     let graceful = GracefulShutdown::new();
     let builder = auto::Builder::new(TokioExecutor::new());
     loop {
@@ -144,7 +150,8 @@ async fn accept_loop(listener: TcpListener, service: S3Service, shutdown: Cancel
             }
         };
         let svc = service.clone();
-        let handler = hyper::service::service_fn(move |req| handle(svc.clone(), peer, req));
+        let handler =
+            hyper::service::service_fn(move |req| handle(svc.clone(), peer, latency, req));
         let conn = builder
             .serve_connection(TokioIo::new(stream), handler)
             .into_owned();
@@ -175,8 +182,12 @@ fn new_host_id() -> String {
 async fn handle(
     service: S3Service,
     peer: SocketAddr,
+    latency: Duration,
     mut req: http::Request<Incoming>,
 ) -> Result<http::Response<s3s::Body>, Infallible> {
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     let ctx = RequestContext {
         request_id: new_request_id(),
         host_id: new_host_id(),

@@ -1,6 +1,7 @@
 //! Settings of the emulated S3 and their documented defaults.
 
 use std::fmt;
+use std::time::Duration;
 
 /// Default access key id accepted by the emulator (`--access-key`).
 pub const DEFAULT_ACCESS_KEY: &str = "flowlog";
@@ -22,6 +23,10 @@ pub struct S3Settings {
     pub region: String,
     /// Largest object (single PUT, or sum of parts) accepted; larger ones get `EntityTooLarge`.
     pub max_object_size: u64,
+    /// Wait before answering each request, as a stand-in for the real service's time to first
+    /// byte (tens of milliseconds): what makes a client that waits on every small PUT slow
+    /// here too. Zero by default.
+    pub latency: Duration,
 }
 
 impl Default for S3Settings {
@@ -31,6 +36,7 @@ impl Default for S3Settings {
             secret_key: DEFAULT_SECRET_KEY.to_owned(),
             region: DEFAULT_REGION.to_owned(),
             max_object_size: DEFAULT_MAX_OBJECT_SIZE,
+            latency: Duration::ZERO,
         }
     }
 }
@@ -42,6 +48,7 @@ impl fmt::Debug for S3Settings {
             .field("secret_key", &"<redacted>")
             .field("region", &self.region)
             .field("max_object_size", &self.max_object_size)
+            .field("latency", &self.latency)
             .finish()
     }
 }

@@ -109,7 +109,8 @@ pub struct Forwarder {
     config: Arc<LogTypeConfig>,
     settings: Settings,
     s3: aws_sdk_s3::Client,
-    upload: UploadClient,
+    /// Shared with the delivery tasks, which run apart from the object's loop.
+    upload: Arc<UploadClient>,
     upload_url: String,
     /// One permit per core: batches compress on every core, and no more at once, so only as
     /// many batches wait uncompressed (and as many compressors exist) as can make progress.
@@ -139,7 +140,7 @@ impl Forwarder {
     ) -> Result<Self, SetupError> {
         let target = settings.upload_target(&config);
         let upload_url = target.url.clone();
-        let upload = UploadClient::new(target, &settings.upload)?;
+        let upload = Arc::new(UploadClient::new(target, &settings.upload)?);
         Ok(Self {
             config: Arc::new(config),
             settings,

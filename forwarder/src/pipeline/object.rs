@@ -17,12 +17,15 @@ use super::Forwarder;
 use super::parse::{NumberedBatch, ParseEnd, ParseJob, parse_object};
 use crate::batch::SealedBatch;
 use crate::deadletter::{DeadLetter, DeadLetterContext, DeadLetterStore, now_rfc3339};
-use crate::progress::{ProgressMarker, ProgressStore, ProgressTracker, Resume};
+use crate::progress::{MarkerWrite, ProgressMarker, ProgressStore, ProgressTracker, Resume};
 use crate::records::ObjectContext;
 use crate::report::{ObjectError, ObjectOutcome, ObjectReport};
 use crate::source::{ReadError, open_object};
 use crate::state::StateStore;
 use crate::upload::{Delivered, Disposition, UploadError};
+
+/// A batch back from its delivery task: the upload body and what Site24x7 said.
+type Settling = (NumberedBatch, Result<Delivered, UploadError>);
 
 /// Per-object delivery state on the async side.
 struct Delivery<'a> {
@@ -150,8 +153,14 @@ impl Forwarder {
         });
 
         let mut uploads = FuturesUnordered::new();
+        // The marker write in progress: it runs beside the uploads (a PUT to S3 takes longer
+        // than compressing a batch), one at a time, covering whatever has settled when it starts.
+        let mut marking: Option<MarkerWrite> = None;
         let mut open = true;
         loop {
+            if marking.is_none() {
+                marking = delivery.tracker.due_write();
+            }
             if open && (delivery.failure.is_some() || abort.load(Ordering::Relaxed)) {
                 // Stop reading; batches already queued stay unsent (the marker does not cover
                 // them), uploads in flight are let finish so their outcome is recorded.
@@ -163,8 +172,24 @@ impl Forwarder {
                     Some(batch) => uploads.push(self.deliver(batch)),
                     None => open = false,
                 },
-                Some((batch, result)) = uploads.next(), if !uploads.is_empty() => {
-                    self.settle(&mut delivery, batch, result).await;
+                Some(done) = uploads.next(), if !uploads.is_empty() => match done {
+                    Ok((batch, result)) => self.settle(&mut delivery, batch, result).await,
+                    Err(message) => {
+                        let report = &delivery.report;
+                        delivery.failure.get_or_insert(ObjectError::Internal {
+                            bucket: report.bucket.clone(),
+                            key: report.key.clone(),
+                            message,
+                        });
+                    }
+                },
+                written = async { marking.as_mut().expect("enabled only when writing").await },
+                    if marking.is_some() => {
+                    marking = None;
+                    if let Err(error) = written {
+                        delivery.tracker.write_failed();
+                        tracing::warn!(%error, "progress marker not written; a retry may resend these batches");
+                    }
                 }
                 else => break,
             }
@@ -216,32 +241,55 @@ impl Forwarder {
             .count() as u64
     }
 
-    /// Compresses the batch on the blocking pool (so batches compress on every core while the
-    /// parser goes on, at most one per core), then uploads it.
-    async fn deliver(
+    /// Starts the batch's delivery as its own task: compressed on the blocking pool (at most
+    /// one batch per core, whatever the number of objects), then uploaded. Being a task, it
+    /// moves on while the object's loop is busy settling another batch (writing a marker or a
+    /// dead letter), so no core waits for the loop to hand it the next batch.
+    fn deliver(
         &self,
         sealed: NumberedBatch<SealedBatch>,
-    ) -> (NumberedBatch, Result<Delivered, UploadError>) {
+    ) -> impl Future<Output = Result<Settling, String>> + use<> {
         let level = self.settings.batch.gzip_level;
-        let json = Arc::new(sealed.batch);
-        let job = json.clone();
-        // The semaphore is never closed; without a permit, compressing still goes ahead.
-        let permit = self.compress_permits.acquire().await.ok();
-        let body = match tokio::task::spawn_blocking(move || job.compress(level)).await {
-            Ok(body) => body,
-            // The pool is shutting down or the job panicked: compress here rather than lose it.
-            Err(_) => json.compress(level),
-        };
-        drop(permit);
-        drop(json);
-        let batch = NumberedBatch {
-            index: sealed.index,
-            first_line: sealed.first_line,
-            last_line: sealed.last_line,
-            batch: body,
-        };
-        let result = self.upload.upload(&batch.batch).await;
-        (batch, result)
+        let permits = self.compress_permits.clone();
+        let upload = self.upload.clone();
+        let NumberedBatch {
+            index,
+            first_line,
+            last_line,
+            batch: json,
+        } = sealed;
+        let task = tokio::spawn(async move {
+            let json = Arc::new(json);
+            let job = json.clone();
+            // The semaphore is never closed; without a permit, compressing still goes ahead.
+            let permit = permits.acquire_owned().await.ok();
+            let body = match tokio::task::spawn_blocking(move || job.compress(level)).await {
+                Ok(body) => body,
+                // The pool is shutting down or the job panicked: compress here rather than
+                // lose it.
+                Err(_) => json.compress(level),
+            };
+            drop(permit);
+            let result = upload.upload(&body).await;
+            (body, result)
+        });
+        async move {
+            match task.await {
+                Ok((batch, result)) => Ok((
+                    NumberedBatch {
+                        index,
+                        first_line,
+                        last_line,
+                        batch,
+                    },
+                    result,
+                )),
+                Err(join) => Err(format!(
+                    "the delivery of batch {index} (lines {first_line}-{last_line}) stopped: \
+                     {join}; its records were not sent, and a retry resumes from the progress marker"
+                )),
+            }
+        }
     }
 
     async fn settle(
@@ -260,7 +308,7 @@ impl Forwarder {
                 report.batches += 1;
                 tracing::info!(bucket = %report.bucket, key = %report.key, batch = batch.index, upload_id = %delivered.upload_id, records, "batch accepted");
                 report.upload_ids.push(delivered.upload_id);
-                self.mark_settled(delivery, &batch, false).await;
+                Self::mark_settled(delivery, &batch, false);
                 return;
             }
             Err(error) => error,
@@ -298,7 +346,7 @@ impl Forwarder {
                 report.dead_lettered_records += records;
                 report.batches += 1;
                 report.dead_letter_ids.push(id.to_string());
-                self.mark_settled(delivery, &batch, true).await;
+                Self::mark_settled(delivery, &batch, true);
             }
             Err(source) => {
                 if delivery.failure.is_none() {
@@ -313,15 +361,12 @@ impl Forwarder {
         }
     }
 
-    async fn mark_settled(&self, delivery: &mut Delivery<'_>, batch: &NumberedBatch, dead: bool) {
+    /// Counts the batch as settled; the marker write it may make due is started by the loop.
+    fn mark_settled(delivery: &mut Delivery<'_>, batch: &NumberedBatch, dead: bool) {
         let records = batch.batch.records as u64;
-        if let Err(error) = delivery
+        delivery
             .tracker
-            .settled(batch.index, batch.last_line, records, dead)
-            .await
-        {
-            tracing::warn!(%error, "progress marker not written; a retry may resend this batch");
-        }
+            .record(batch.index, batch.last_line, records, dead);
     }
 
     async fn finish(
