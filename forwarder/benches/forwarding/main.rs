@@ -7,8 +7,11 @@
 //! each upload's headers and gzip magic and discards it. Reported: records/s, input MB/s
 //! (uncompressed), output gzip ratio, CPU and peak RSS; the floor (gunzip the input + gzip the
 //! produced JSON at the same level); `parse --no-compress` to /dev/null; the generator's speed;
-//! and ratio against CPU for every gzip level. A table goes to stdout, then the same figures as
-//! one JSON document (also written to `target/bench/results.json`).
+//! and ratio against CPU for every gzip level. The default-format object is also forwarded the
+//! way the Lambda runs, with its progress markers in S3, against a second emulated S3 that
+//! answers each request after [`S3_LATENCY`] (a real service's time to first byte). A table
+//! goes to stdout, then the same figures as one JSON document (also written to
+//! `target/bench/results.json`).
 //!
 //! `cargo bench -p flowlog-forwarder --bench forwarding -- [--records N] [--large N]
 //! [--level L] [--runs N] [--dir DIR] [--keep]` (`--large 0` skips the 10M run; `--keep` leaves
@@ -19,7 +22,9 @@ mod inputs;
 mod measure;
 mod report;
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use flowlog_emulator::Emulator;
@@ -33,6 +38,9 @@ use crate::report::{CaseResult, Report};
 
 const FORWARDER: &str = env!("CARGO_BIN_EXE_flowlog-forwarder");
 const BUCKET: &str = "flow-logs";
+/// What each request to the Lambda-like S3 waits: real S3 answers small PUTs and GETs in
+/// 10–30 ms.
+const S3_LATENCY: Duration = Duration::from_millis(20);
 
 /// What to run.
 struct Options {
@@ -89,15 +97,22 @@ fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&options.dir)?;
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let runtime = tokio::runtime::Runtime::new()?;
-    let emulator = runtime.block_on(
-        Emulator::builder()
-            .max_object_size(1 << 34)
-            .ingest(|mock| mock.discard_bodies())
-            .start(),
-    )?;
-    runtime.block_on(emulator.s3_client().create_bucket().bucket(BUCKET).send())?;
+    let start = |latency| {
+        let emulator = runtime.block_on(
+            Emulator::builder()
+                .max_object_size(1 << 34)
+                .s3_latency(latency)
+                .ingest(|mock| mock.discard_bodies())
+                .start(),
+        )?;
+        runtime.block_on(emulator.s3_client().create_bucket().bucket(BUCKET).send())?;
+        anyhow::Ok(emulator)
+    };
+    let emulator = start(Duration::ZERO)?;
+    let slow = start(S3_LATENCY)?;
     let bench = Bench {
         emulator: &emulator,
+        slow: &slow,
         runtime: &runtime,
         options: &options,
         config_path: write_config(&options.dir, &emulator)?,
@@ -124,6 +139,8 @@ fn main() -> anyhow::Result<()> {
 /// The running testbed and what every case shares.
 struct Bench<'a> {
     emulator: &'a Emulator,
+    /// The Lambda-like S3: [`S3_LATENCY`] per request, progress markers kept in it.
+    slow: &'a Emulator,
     runtime: &'a tokio::runtime::Runtime,
     options: &'a Options,
     config_path: PathBuf,
@@ -138,7 +155,11 @@ impl Bench<'_> {
         eprintln!("bench: generating {records} {format} records");
         let (object, generator) = inputs::generate(format, records, &self.options.dir, full)?;
         let key = format!("bench/{format}-{records}.log.gz");
-        self.put(&key, &object.gzip_path)?;
+        self.put(self.emulator, &key, &object.gzip_path)?;
+        let lambda_like = full && format == "default";
+        if lambda_like {
+            self.put(self.slow, &key, &object.gzip_path)?;
+        }
         let runs = if full { self.options.runs.max(1) } else { 1 };
         let floor_input = if full {
             let config = LogTypeConfig::from_file(&self.config_path)?;
@@ -148,26 +169,44 @@ impl Bench<'_> {
         } else {
             None
         };
-        let (mut forwards, mut floors) = (Vec::new(), Vec::new());
+        let (mut forwards, mut floors, mut with_s3_state) = (Vec::new(), Vec::new(), Vec::new());
         for run in 1..=runs {
             eprintln!("bench: forwarding s3://{BUCKET}/{key} (run {run} of {runs})");
-            forwards.push(self.forward(&key, &object)?);
+            let state = self.options.dir.join("state");
+            let _ = std::fs::remove_dir_all(&state);
+            let local: [OsString; 2] = ["--state-dir".into(), state.into()];
+            forwards.push(self.forward(self.emulator, &local, &key, &object)?);
+            if lambda_like {
+                eprintln!(
+                    "bench: forwarding with progress markers in a slow S3 (run {run} of {runs})"
+                );
+                let in_s3: [OsString; 2] = [
+                    "--state-s3".into(),
+                    format!("s3://{BUCKET}/state-{run}/").into(),
+                ];
+                with_s3_state.push(self.forward(self.slow, &in_s3, &key, &object)?);
+            }
             if let Some((data, sealed)) = &floor_input {
                 eprintln!("bench: the floor (run {run} of {runs})");
                 let level = self.options.level;
                 floors.push(floor::measure(&object, data, sealed, level, self.cores)?);
             }
         }
-        self.runtime.block_on(
-            self.emulator
-                .s3_client()
-                .delete_object()
-                .bucket(BUCKET)
-                .key(&key)
-                .send(),
-        )?;
+        for emulator in [self.emulator, self.slow] {
+            self.runtime.block_on(
+                emulator
+                    .s3_client()
+                    .delete_object()
+                    .bucket(BUCKET)
+                    .key(&key)
+                    .send(),
+            )?;
+        }
         let mut result = CaseResult::new(&object, generator, median(forwards, |u| u.wall_s));
         result.runs = runs;
+        if !with_s3_state.is_empty() {
+            result.set_s3_state(median(with_s3_state, |u| u.wall_s), S3_LATENCY);
+        }
         if let Some((_, sealed)) = floor_input {
             result.floor = Some(median(floors, |f| f.wall_s));
             eprintln!("bench: gzip levels");
@@ -190,10 +229,10 @@ impl Bench<'_> {
         Ok(result)
     }
 
-    fn put(&self, key: &str, path: &Path) -> anyhow::Result<()> {
+    fn put(&self, emulator: &Emulator, key: &str, path: &Path) -> anyhow::Result<()> {
         let body = std::fs::read(path)?;
         self.runtime.block_on(
-            self.emulator
+            emulator
                 .s3_client()
                 .put_object()
                 .bucket(BUCKET)
@@ -204,17 +243,22 @@ impl Bench<'_> {
         Ok(())
     }
 
-    /// `flowlog-forwarder forward` against the testbed; checks every record was sent.
-    fn forward(&self, key: &str, object: &BenchObject) -> anyhow::Result<measure::Usage> {
-        let s3 = self.emulator.s3_settings();
-        let state = self.options.dir.join("state");
-        let _ = std::fs::remove_dir_all(&state);
-        let before = self.emulator.ingest().stats();
+    /// `flowlog-forwarder forward` against `emulator`, with `state` (where markers go);
+    /// checks every record was sent.
+    fn forward(
+        &self,
+        emulator: &Emulator,
+        state: &[OsString],
+        key: &str,
+        object: &BenchObject,
+    ) -> anyhow::Result<measure::Usage> {
+        let s3 = emulator.s3_settings();
+        let before = emulator.ingest().stats();
         let run = Job::new(Path::new(FORWARDER))
             .args(["forward", "--config"])
             .args([&self.config_path])
-            .args(["--endpoint-url", &self.emulator.s3_uri()])
-            .args(["--upload-url", &self.emulator.ingest().upload_url()])
+            .args(["--endpoint-url", &emulator.s3_uri()])
+            .args(["--upload-url", &emulator.ingest().upload_url()])
             .args([
                 "--access-key",
                 &s3.access_key,
@@ -222,7 +266,7 @@ impl Bench<'_> {
                 &s3.secret_key,
             ])
             .args(["--gzip-level", &self.options.level.to_string()])
-            .args(["--state-dir".into(), state.into_os_string()])
+            .args(state)
             .arg(format!("s3://{BUCKET}/{key}"))
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .run(&self.options.dir)?;
@@ -233,7 +277,7 @@ impl Bench<'_> {
             object.records,
             run.stderr
         );
-        let after = self.emulator.ingest().stats();
+        let after = emulator.ingest().stats();
         anyhow::ensure!(
             after.requests > before.requests,
             "the mock Site24x7 received no upload"

@@ -49,6 +49,13 @@ pub struct CaseResult {
     pub parse: Option<Usage>,
     /// Its records per CPU second (one core: parse is single-threaded).
     pub parse_records_per_cpu_s: Option<f64>,
+    /// Forwarded like the Lambda: progress markers in an S3 that waits `s3_latency_ms` per
+    /// request (the default-format full case only).
+    pub forward_s3_state: Option<Usage>,
+    /// Its records per second.
+    pub forward_s3_state_records_per_s: Option<f64>,
+    /// The latency of that S3, in milliseconds.
+    pub s3_latency_ms: Option<u64>,
     /// The generator while making the object.
     pub generator_records_per_s: f64,
     /// Ratio against CPU of every gzip level on this object's JSON (full cases only).
@@ -73,9 +80,19 @@ impl CaseResult {
             share_of_floor: None,
             parse: None,
             parse_records_per_cpu_s: None,
+            forward_s3_state: None,
+            forward_s3_state_records_per_s: None,
+            s3_latency_ms: None,
             generator_records_per_s: generator.records as f64 / generator.seconds,
             levels: Vec::new(),
         }
+    }
+
+    /// The run with progress markers in an S3 answering after `latency`.
+    pub fn set_s3_state(&mut self, usage: Usage, latency: std::time::Duration) {
+        self.forward_s3_state_records_per_s = Some(self.records as f64 / usage.wall_s);
+        self.forward_s3_state = Some(usage);
+        self.s3_latency_ms = u64::try_from(latency.as_millis()).ok();
     }
 
     /// Fills in the figures derived from the floor and from parse.
@@ -142,6 +159,26 @@ impl Report {
                 case.forward.max_rss_bytes as f64 / 1e6,
                 opt(case.floor_records_per_s, |r| format!("{r:.0}")),
                 opt(case.share_of_floor, |s| format!("{:.0}%", s * 100.0)),
+            );
+        }
+        for case in &self.cases {
+            let (Some(usage), Some(rate)) =
+                (&case.forward_s3_state, case.forward_s3_state_records_per_s)
+            else {
+                continue;
+            };
+            let _ = writeln!(
+                out,
+                "{:<8} {:>10} {:>11.0} {:>9.1} {:>7} {:>7.2} {:>8.2} {:>6.1} MB   progress markers in S3, {} ms per request",
+                case.format,
+                case.records,
+                rate,
+                case.input_bytes as f64 / 1e6 / usage.wall_s,
+                "",
+                usage.cpu_s(),
+                usage.wall_s,
+                usage.max_rss_bytes as f64 / 1e6,
+                case.s3_latency_ms.unwrap_or(0),
             );
         }
         let _ = writeln!(
