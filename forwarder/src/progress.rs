@@ -16,10 +16,12 @@
 //!   the header for the field list), and sends only records from lines after
 //!   [`ProgressMarker::lines_done`]; batches are numbered on from
 //!   `batches_done`.
-//! - **What can still duplicate**: the batches settled after the last marker
-//!   write and before a crash or timeout: at most `save_every - 1` plus the
-//!   batches acknowledged out of order beyond the prefix (bounded by the
-//!   pipeline's in-flight limit). Also: a marker write that fails (logged, not
+//! - **What can still duplicate**: the batches settled after the last
+//!   completed marker write and before a crash or timeout: those not yet due
+//!   (at most `save_every - 1`), those settled while a write was on its way
+//!   (the pipeline writes beside its uploads, one write at a time, see
+//!   [`ProgressTracker::due_write`]), and those acknowledged out of order
+//!   beyond the prefix (bounded by the pipeline's in-flight limit). Also: a marker write that fails (logged, not
 //!   fatal: resending is safe), a corrupt marker (treated as absent with a
 //!   warning), two invocations running the same object at the same time (a
 //!   marker is not a lock), and markers expired by a lifecycle rule.

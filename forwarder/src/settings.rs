@@ -109,7 +109,8 @@ pub struct Settings {
     /// Batches of one object being uploaded at once (at least 1); also the depth of the queue
     /// between the parser and the uploads, so memory stays bounded.
     pub uploads_in_flight: usize,
-    /// Write the progress marker after this many settled batches (1 = every batch).
+    /// Start a progress-marker write once this many batches have settled since the last one
+    /// started (1 = as often as one write at a time allows; writes run beside the uploads).
     pub progress_save_every: u64,
 }
 
