@@ -12,6 +12,7 @@ use std::time::Instant;
 use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
 use tokio::sync::mpsc;
+use tokio_util::task::AbortOnDropHandle;
 
 use super::Forwarder;
 use super::parse::{NumberedBatch, ParseEnd, ParseJob, parse_object};
@@ -258,7 +259,8 @@ impl Forwarder {
             last_line,
             batch: json,
         } = sealed;
-        let task = tokio::spawn(async move {
+        // Aborted if the object's future is dropped, as a plain future would be.
+        let task = AbortOnDropHandle::new(tokio::spawn(async move {
             let json = Arc::new(json);
             let job = json.clone();
             // The semaphore is never closed; without a permit, compressing still goes ahead.
@@ -272,7 +274,7 @@ impl Forwarder {
             drop(permit);
             let result = upload.upload(&body).await;
             (body, result)
-        });
+        }));
         async move {
             match task.await {
                 Ok((batch, result)) => Ok((
