@@ -61,7 +61,7 @@ pub struct CommonArgs {
     uploads_in_flight: usize,
     /// Gzip level of upload bodies, 0 (store) to 12 (smallest, slowest).
     #[arg(long, env = "FLOWLOG_GZIP_LEVEL", default_value_t = flowlog_forwarder::batch::DEFAULT_GZIP_LEVEL,
-          value_parser = clap::value_parser!(u32).range(0..=12))]
+          value_parser = clap::value_parser!(u32).range(0..=i64::from(flowlog_forwarder::batch::MAX_GZIP_LEVEL)))]
     gzip_level: u32,
 }
 

@@ -21,10 +21,11 @@
 //!   (at most `save_every - 1`), those settled while a write was on its way
 //!   (the pipeline writes beside its uploads, one write at a time, see
 //!   [`ProgressTracker::due_write`]), and those acknowledged out of order
-//!   beyond the prefix (bounded by the pipeline's in-flight limit). Also: a marker write that fails (logged, not
-//!   fatal: resending is safe), a corrupt marker (treated as absent with a
-//!   warning), two invocations running the same object at the same time (a
-//!   marker is not a lock), and markers expired by a lifecycle rule.
+//!   beyond the prefix (bounded by the pipeline's in-flight limit). Also: a
+//!   marker write that fails (logged, not fatal: resending is safe), a corrupt
+//!   marker (treated as absent with a warning), two invocations running the
+//!   same object at the same time (a marker is not a lock), and markers
+//!   expired by a lifecycle rule.
 //! - A `completed` marker for the same ETag means a duplicate notification is
 //!   skipped. A different ETag (the object was overwritten) starts from zero.
 //! - Key the marker by the ETag GetObject returned

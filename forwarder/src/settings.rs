@@ -106,8 +106,8 @@ pub struct Settings {
     pub state: StateLocation,
     /// Objects forwarded at once (at least 1).
     pub object_concurrency: usize,
-    /// Batches of one object being uploaded at once (at least 1); also the depth of the queue
-    /// between the parser and the uploads, so memory stays bounded.
+    /// Batches of one object being compressed or uploaded at once (at least 1); with the one
+    /// sealed batch the parser may queue, this bounds an object's memory.
     pub uploads_in_flight: usize,
     /// Start a progress-marker write once this many batches have settled since the last one
     /// started (1 = as often as one write at a time allows; writes run beside the uploads).

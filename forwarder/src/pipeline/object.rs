@@ -5,7 +5,6 @@
 //! duplicates are preferred over loss. See [`crate::progress`] for what can still duplicate.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -261,22 +260,17 @@ impl Forwarder {
         } = sealed;
         // Aborted if the object's future is dropped, as a plain future would be.
         let task = AbortOnDropHandle::new(tokio::spawn(async move {
-            let json = Arc::new(json);
-            let job = json.clone();
             // The semaphore is never closed; without a permit, compressing still goes ahead.
             let permit = permits.acquire_owned().await.ok();
-            let body = match tokio::task::spawn_blocking(move || job.compress(level)).await {
-                Ok(body) => body,
-                // The pool is shutting down or the job panicked: compress here rather than
-                // lose it.
-                Err(_) => json.compress(level),
-            };
+            let body = tokio::task::spawn_blocking(move || json.compress(level)).await?;
             drop(permit);
             let result = upload.upload(&body).await;
-            (body, result)
+            Ok::<_, tokio::task::JoinError>((body, result))
         }));
         async move {
-            match task.await {
+            // A compression or a task that panicked or was cancelled by a shutdown: the batch
+            // is neither sent nor settled, so the object fails and a retry resends it.
+            match task.await.and_then(|done| done) {
                 Ok((batch, result)) => Ok((
                     NumberedBatch {
                         index,
