@@ -242,9 +242,9 @@ impl Forwarder {
     }
 
     /// Starts the batch's delivery as its own task: compressed on the blocking pool (at most
-    /// one batch per core, whatever the number of objects), then uploaded. Being a task, it
-    /// moves on while the object's loop is busy settling another batch (writing a marker or a
-    /// dead letter), so no core waits for the loop to hand it the next batch.
+    /// one batch per core and one more, whatever the number of objects), then uploaded. Being
+    /// a task, it moves on while the object's loop is busy settling another batch (writing a
+    /// marker or a dead letter), so no core waits for the loop to hand it the next batch.
     fn deliver(
         &self,
         sealed: NumberedBatch<SealedBatch>,
@@ -262,7 +262,7 @@ impl Forwarder {
         let task = AbortOnDropHandle::new(tokio::spawn(async move {
             // The semaphore is never closed; without a permit, compressing still goes ahead.
             let permit = permits.acquire_owned().await.ok();
-            let body = tokio::task::spawn_blocking(move || json.compress(level)).await?;
+            let body = tokio::task::spawn_blocking(move || json.into_upload(level)).await?;
             drop(permit);
             let result = upload.upload(&body).await;
             Ok::<_, tokio::task::JoinError>((body, result))
