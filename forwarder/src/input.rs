@@ -60,7 +60,9 @@ pub struct Lines<R> {
     inner: R,
     buf: Vec<u8>,
     max: usize,
-    /// Bytes of the reader's buffer handed out as the last line, consumed on the next call.
+    /// Bytes of the reader's buffer already handed out as lines. They are consumed only when
+    /// a line runs past the buffer's end, so a line costs two `fill_buf`s that return the same
+    /// buffer, not a `consume` and three `fill_buf`s through the decoder's layers.
     lent: usize,
 }
 
@@ -80,17 +82,25 @@ impl<R: BufRead> Lines<R> {
     /// # Errors
     /// The reader's I/O error (e.g. a truncated gzip stream).
     pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
-        self.inner.consume(std::mem::take(&mut self.lent));
-        let available = fill(&mut self.inner)?;
-        if available.is_empty() {
-            return Ok(None);
-        }
-        if let Some(i) = memchr(available)
-            && i <= self.max
-        {
-            self.lent = i + 1;
+        let start = self.lent;
+        let found = match self.inner.fill_buf() {
+            Ok(available) => available
+                .get(start..)
+                .and_then(memchr)
+                .filter(|&i| i <= self.max),
+            // Retried on the slow path, which loops on interrupted reads.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => None,
+            Err(e) => return Err(e),
+        };
+        if let Some(i) = found {
+            self.lent = start + i + 1;
+            // The same buffer again (nothing was consumed): a check, not a read.
             let available = self.inner.fill_buf()?;
-            return Ok(Some(Line::Text(&available[..i])));
+            return Ok(Some(Line::Text(&available[start..start + i])));
+        }
+        self.inner.consume(std::mem::take(&mut self.lent));
+        if fill(&mut self.inner)?.is_empty() {
+            return Ok(None);
         }
         self.next_line_copied()
     }

@@ -91,12 +91,11 @@ impl ObjectReader {
     }
 
     fn ready(&mut self) -> &mut Box<dyn BufRead + Send> {
+        let input = &mut self.input;
+        let compression = self.compression;
         self.inner.get_or_insert_with(|| {
-            let input = self
-                .input
-                .take()
-                .expect("input is present until inner is built");
-            match self.compression {
+            let input = input.take().expect("input is present until inner is built");
+            match compression {
                 Compression::Gzip => Box::new(BufReader::with_capacity(
                     OUTPUT_BUFFER,
                     MultiGzDecoder::new(input),
@@ -118,17 +117,23 @@ impl ObjectReader {
     }
 
     fn name_error(&self, error: io::Error) -> io::Error {
-        if ReadError::find(&error).is_some() {
-            return error;
-        }
-        ReadError::Gzip {
-            bucket: self.bucket.clone(),
-            key: self.key.clone(),
-            offset: self.counter.get(),
-            source: error,
-        }
-        .into_io()
+        name_error(error, &self.bucket, &self.key, &self.counter)
     }
+}
+
+/// `error` as a [`ReadError`] naming the object and the offset reached, unless it already is
+/// one (the network side's errors are named where they happen).
+fn name_error(error: io::Error, bucket: &str, key: &str, counter: &ByteCounter) -> io::Error {
+    if ReadError::find(&error).is_some() {
+        return error;
+    }
+    ReadError::Gzip {
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+        offset: counter.get(),
+        source: error,
+    }
+    .into_io()
 }
 
 impl std::fmt::Debug for ObjectReader {
@@ -149,11 +154,20 @@ impl Read for ObjectReader {
 
 impl BufRead for ObjectReader {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        // Two steps so the error path does not hold the borrow of `inner`.
-        if let Err(error) = self.ready().fill_buf() {
-            return Err(self.name_error(error));
-        }
-        self.ready().fill_buf()
+        // Called for every line: one call through the decoder's layers, the error named from
+        // fields the returned borrow does not hold.
+        self.ready();
+        let Self {
+            inner,
+            bucket,
+            key,
+            counter,
+            ..
+        } = self;
+        let reader = inner.as_mut().expect("ready() built the reader");
+        reader
+            .fill_buf()
+            .map_err(|error| name_error(error, bucket, key, counter))
     }
 
     fn consume(&mut self, amt: usize) {
