@@ -4,6 +4,7 @@
 //! Nothing here uses a regex: the per-line path is a byte scan.
 
 use std::fmt;
+use std::ops::ControlFlow;
 
 /// How AWS types a field (its Parquet type); on the wire every field is text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -305,31 +306,21 @@ pub fn split_fields(line: &[u8], out: &mut Vec<(usize, usize)>, limit: usize) ->
 /// a byte below `0x20`, which may be other whitespace.
 fn split_on_spaces(line: &[u8], out: &mut Vec<(usize, usize)>, limit: usize) -> Option<usize> {
     let mut start = 0;
-    let words = line.chunks_exact(8);
+    let mut base = 0;
+    let mut words = line.chunks_exact(8);
+    for word in &mut words {
+        let word = u64::from_le_bytes(word.try_into().unwrap_or([b'x'; 8]));
+        if let ControlFlow::Break(found) = split_word(word, base, &mut start, line, out, limit) {
+            return found;
+        }
+        base += 8;
+    }
     let tail = words.remainder();
-    let words = words
-        .map(|word| u64::from_le_bytes(word.try_into().unwrap_or([b'x'; 8])))
-        .chain(std::iter::once({
-            let mut bytes = [b'x'; 8];
-            bytes[..tail.len()].copy_from_slice(tail);
-            u64::from_le_bytes(bytes)
-        }));
-    for (word_no, word) in words.enumerate() {
-        let mut mask = spaces(word);
-        if low_bytes(word) != mask {
-            return None;
-        }
-        while mask != 0 {
-            let at = word_no * 8 + (mask.trailing_zeros() / 8) as usize;
-            mask &= mask - 1;
-            if at > start {
-                out.push((start, at));
-                if out.len() > limit {
-                    return Some(out.len() + count_tokens(&line[at..]));
-                }
-            }
-            start = at + 1;
-        }
+    let mut bytes = [b'x'; 8];
+    bytes[..tail.len()].copy_from_slice(tail);
+    let word = u64::from_le_bytes(bytes);
+    if let ControlFlow::Break(found) = split_word(word, base, &mut start, line, out, limit) {
+        return found;
     }
     if line.len() > start {
         out.push((start, line.len()));
@@ -337,22 +328,45 @@ fn split_on_spaces(line: &[u8], out: &mut Vec<(usize, usize)>, limit: usize) -> 
     Some(out.len())
 }
 
-/// The high bit of each byte of `word` that is a space: the bytes that are zero once every byte
-/// is XORed with a space (adding `0x7f` to a non-zero low seven bits carries into the high bit).
-fn spaces(word: u64) -> u64 {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let x = word ^ 0x2020_2020_2020_2020;
-    !(((x & LOW7) + LOW7) | x) & HIGH
+/// One step of [`split_on_spaces`]: the fields ending in the eight bytes `word` found at
+/// `base`. Breaks with what `split_on_spaces` returns when the scan is over early.
+#[inline(always)]
+fn split_word(
+    word: u64,
+    base: usize,
+    start: &mut usize,
+    line: &[u8],
+    out: &mut Vec<(usize, usize)>,
+    limit: usize,
+) -> ControlFlow<Option<usize>> {
+    // With no control byte in the word, the bytes up to 0x20 are its spaces.
+    if below(word, 0x20) != 0 {
+        return ControlFlow::Break(None);
+    }
+    let mut mask = below(word, 0x21);
+    while mask != 0 {
+        let at = base + (mask.trailing_zeros() / 8) as usize;
+        mask &= mask - 1;
+        if at > *start {
+            out.push((*start, at));
+            if out.len() > limit {
+                return ControlFlow::Break(Some(out.len() + count_tokens(&line[at..])));
+            }
+        }
+        *start = at + 1;
+    }
+    ControlFlow::Continue(())
 }
 
-/// The high bit of each byte of `word` that is ASCII and at most `0x20` (space or a control
-/// byte). Adding `0x5f` to the low seven bits sets the high bit exactly for `0x21..=0x7f` and
-/// never carries into the next byte.
-fn low_bytes(word: u64) -> u64 {
+/// The high bit of each byte of `word` that is ASCII and below `limit` (at most 0x80): adding
+/// `0x80 - limit` to a byte's low seven bits sets its high bit exactly when the byte is at
+/// least `limit`, and never carries into the next byte.
+#[inline(always)]
+fn below(word: u64, limit: u8) -> u64 {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    !(word | ((word & LOW7) + 0x5f5f_5f5f_5f5f_5f5f)) & HIGH
+    let add = u64::from(0x80 - limit) * 0x0101_0101_0101_0101;
+    !(word | ((word & LOW7) + add)) & HIGH
 }
 
 /// Whitespace-separated tokens in `rest`, counted without storing them.
@@ -461,20 +475,26 @@ mod tests {
             b"  leading and trailing  ",
             b"double  spaces   here",
             b"tab\tinside means the general scan",
+            b"a tab in the last partial word\tx",
+            b"a carriage return at the end\r",
+            b"eight by tes, words",
             b"",
             b" ",
             b"one",
             b"a b c d e f g",
             b"a b c d e f g h i j k l m n o p",
         ];
-        // Space at 1 and tab at 3 are low; 0x80 (not ASCII) and the padding are not.
+        // Space at 1 and 6, tab at 3; 0xa0 (not ASCII, a space with its high bit) and the
+        // letters are not below either limit.
+        let word = u64::from_le_bytes(*b"a b\tc\xa0 x");
         assert_eq!(
-            super::spaces(u64::from_le_bytes(*b"a b\tc\xa0 x")),
-            (0x80 << 8) | (0x80 << 48)
+            super::below(word, 0x21),
+            (0x80 << 8) | (0x80 << 24) | (0x80 << 48)
         );
+        assert_eq!(super::below(word, 0x20), 0x80 << 24);
         assert_eq!(
-            super::low_bytes(u64::from_le_bytes(*b"a b\tc\x80dx")),
-            (0x80 << 8) | (0x80 << 24)
+            super::below(u64::from_le_bytes(*b"\x00\x1f\x7f\xff !~@"), 0x20),
+            0x8080
         );
         for line in lines {
             let expected: Vec<(usize, usize)> = {
