@@ -465,7 +465,7 @@ mod tests {
 
     #[test]
     fn the_space_only_fast_path_splits_like_the_general_scan() {
-        let lines: [&[u8]; 14] = [
+        let lines: [&[u8]; 17] = [
             b"2 123 eni-1 10.0.0.1 - 443 80 6 10 840 1 2 ACCEPT OK",
             "caf\u{e9} na\u{ef}ve \u{fc}ber 12345678 x".as_bytes(),
             b"vertical\x0btab is not whitespace here",
