@@ -93,18 +93,33 @@ impl DateFormat {
     }
 }
 
-/// Epoch seconds (digits, optionally with a fraction) to milliseconds without allocating.
+/// Epoch seconds (an optional sign, digits, optionally a `.` and a fraction) to milliseconds,
+/// in one pass over the bytes: this runs once per record.
 fn unix_seconds_ms(value: &str) -> Option<i64> {
-    let (whole, frac) = match value.split_once('.') {
-        Some((w, f)) => (w, f),
-        None => (value, ""),
+    let bytes = value.as_bytes();
+    let (negative, digits) = match bytes.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, bytes),
     };
-    if whole.is_empty() || !frac.bytes().all(|b| b.is_ascii_digit()) {
+    let whole = digits.iter().take_while(|b| b.is_ascii_digit()).count();
+    if whole == 0 {
         return None;
     }
-    let seconds: i64 = whole.parse().ok()?;
+    let mut seconds = 0i64;
+    for &b in &digits[..whole] {
+        seconds = seconds.checked_mul(10)?.checked_add(i64::from(b - b'0'))?;
+    }
+    if negative {
+        seconds = -seconds;
+    }
+    let frac = match digits[whole..].split_first() {
+        None => &[][..],
+        Some((b'.', frac)) if frac.iter().all(u8::is_ascii_digit) => frac,
+        Some(_) => return None,
+    };
     let mut millis = 0i64;
-    for (i, b) in frac.bytes().take(3).enumerate() {
+    for (i, &b) in frac.iter().take(3).enumerate() {
         millis += i64::from(b - b'0') * [100, 10, 1][i];
     }
     seconds.checked_mul(1000)?.checked_add(millis)
@@ -262,6 +277,36 @@ mod tests {
                 *expected,
                 "format {format:?} value {value:?} offset {offset}"
             );
+        }
+    }
+
+    #[test]
+    fn unix_seconds_take_a_sign_and_a_fraction_and_nothing_else() {
+        let cases: &[(&str, Option<i64>)] = &[
+            ("0", Some(0)),
+            ("+7", Some(7_000)),
+            ("-7", Some(-7_000)),
+            ("5.", Some(5_000)),
+            ("5.1", Some(5_100)),
+            ("5.123456", Some(5_123)),
+            ("9223372036854775", Some(9_223_372_036_854_775_000)),
+            ("9223372036854776", None),
+            ("92233720368547758070", None),
+            ("", None),
+            ("+", None),
+            ("-", None),
+            (".5", None),
+            ("-.5", None),
+            ("5.x", None),
+            ("5.1.2", None),
+            (" 5", None),
+            ("5 ", None),
+            ("5e3", None),
+            ("\u{661}", None),
+        ];
+        let unix = DateFormat::parse(Some("unix")).expect("valid format");
+        for (value, expected) in cases {
+            assert_eq!(unix.epoch_ms(value, 0, NOW), *expected, "{value:?}");
         }
     }
 
