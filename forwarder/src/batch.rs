@@ -3,8 +3,8 @@
 //! Records are written into a small staging buffer that stays in the core's cache, and moved
 //! into the open batch's JSON buffer in large copies (see [`STAGE_BYTES`] for why). When a
 //! record would push the batch past a cap, the batch is sealed without it (the record moves
-//! to the next batch) and queued. Caps: 5,000,000 bytes of JSON like Site24x7's Fluentd and Logstash plugins, and 5,000
-//! records like its Azure collector (about 1.7 MB of flow-log JSON, so requests stay small
+//! to the next batch) and queued. Caps: 5,000,000 bytes of JSON like Site24x7's Fluentd and
+//! Logstash plugins, and 5,000 records like its Azure collector (about 1.7 MB of flow-log JSON, so requests stay small
 //! enough to retry cheaply). A single record whose JSON alone exceeds the byte cap is
 //! **rejected and counted** (an unparsable line with reason "record too large"), never
 //! truncated: a truncated flow record would be wrong data.
@@ -53,15 +53,6 @@ pub struct SealedBatch {
 }
 
 impl SealedBatch {
-    /// Gzips the JSON at `level` into the request body, keeping the JSON's buffer for the
-    /// next batch.
-    #[must_use]
-    pub fn into_upload(self, level: u32) -> UploadBatch {
-        let upload = self.compress(level);
-        recycle_buffer(self.json);
-        upload
-    }
-
     /// Gzips the JSON at `level` (see [`gzip`]) into the request body.
     #[must_use]
     pub fn compress(&self, level: u32) -> UploadBatch {
@@ -119,9 +110,8 @@ static IDLE_COMPRESSORS: Mutex<Vec<PooledCompressor>> = Mutex::new(Vec::new());
 /// Idle compressors kept at most (several levels in one process, e.g. the benchmark's sweep).
 const MAX_IDLE_COMPRESSORS: usize = 16;
 
-/// Idle byte buffers (batch JSON, chunks of an object's text), kept for reuse. A fresh
-/// megabyte-sized buffer costs a page fault per 4 KiB every time it is filled; a reused one is
-/// already mapped.
+/// Idle batch JSON buffers, kept for reuse. A fresh megabyte-sized buffer costs a page fault
+/// per 4 KiB every time it is filled; a reused one is already mapped.
 static IDLE_BUFFERS: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 
 /// Idle buffers kept at most: a few per core are in use at once.
@@ -131,7 +121,7 @@ const MAX_IDLE_BUFFERS: usize = 8;
 const MIN_KEPT_BUFFER: usize = 64 * 1024;
 
 /// An empty buffer of at least `capacity` bytes, reused when one is idle.
-pub(crate) fn take_buffer(capacity: usize) -> Vec<u8> {
+fn take_buffer(capacity: usize) -> Vec<u8> {
     let idle = IDLE_BUFFERS
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
@@ -147,7 +137,7 @@ pub(crate) fn take_buffer(capacity: usize) -> Vec<u8> {
 }
 
 /// Gives a buffer back for [`take_buffer`].
-pub(crate) fn recycle_buffer(buf: Vec<u8>) {
+fn recycle_buffer(buf: Vec<u8>) {
     if buf.capacity() < MIN_KEPT_BUFFER {
         return;
     }
@@ -382,6 +372,14 @@ impl Batcher {
     }
 }
 
+/// Every sealed batch, whoever compressed it (the pipeline, [`Batcher::pop_ready`], a dry
+/// run), gives its JSON buffer back for the next batch.
+impl Drop for SealedBatch {
+    fn drop(&mut self) {
+        recycle_buffer(std::mem::take(&mut self.json));
+    }
+}
+
 impl Drop for Batcher {
     fn drop(&mut self) {
         recycle_buffer(std::mem::take(&mut self.buf));
@@ -495,12 +493,16 @@ mod tests {
 
     #[test]
     fn a_reused_buffer_starts_empty() {
+        super::recycle_buffer(vec![b'x'; super::MIN_KEPT_BUFFER]);
+        assert!(super::take_buffer(16).is_empty());
+        // Through batches: each round's batch is dropped, so the next may get its buffer.
         let big = "x".repeat(super::MIN_KEPT_BUFFER);
         for round in 0..3 {
             let mut b = Batcher::default();
             push(&mut b, &format!("{{\"r\":\"{round}{big}\"}}")).expect("fits");
             let batch = b.finish_sealed().remove(0);
-            let upload = batch.into_upload(1);
+            let upload = batch.compress(1);
+            drop(batch);
             let json = String::from_utf8(gunzip(&upload.body)).expect("UTF-8");
             assert_eq!(json, format!("[{{\"r\":\"{round}{big}\"}}]"));
         }

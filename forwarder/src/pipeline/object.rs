@@ -262,7 +262,7 @@ impl Forwarder {
         let task = AbortOnDropHandle::new(tokio::spawn(async move {
             // The semaphore is never closed; without a permit, compressing still goes ahead.
             let permit = permits.acquire_owned().await.ok();
-            let body = tokio::task::spawn_blocking(move || json.into_upload(level)).await?;
+            let body = tokio::task::spawn_blocking(move || json.compress(level)).await?;
             drop(permit);
             let result = upload.upload(&body).await;
             Ok::<_, tokio::task::JoinError>((body, result))
