@@ -91,18 +91,7 @@ impl ObjectReader {
     }
 
     fn ready(&mut self) -> &mut Box<dyn BufRead + Send> {
-        let input = &mut self.input;
-        let compression = self.compression;
-        self.inner.get_or_insert_with(|| {
-            let input = input.take().expect("input is present until inner is built");
-            match compression {
-                Compression::Gzip => Box::new(BufReader::with_capacity(
-                    OUTPUT_BUFFER,
-                    MultiGzDecoder::new(input),
-                )),
-                Compression::None => Box::new(input),
-            }
-        })
+        decoder(&mut self.inner, &mut self.input, self.compression)
     }
 
     /// Bytes this reader buffers at most (not counting the decoder's fixed
@@ -119,6 +108,25 @@ impl ObjectReader {
     fn name_error(&self, error: io::Error) -> io::Error {
         name_error(error, &self.bucket, &self.key, &self.counter)
     }
+}
+
+/// The reader of the decoded text, built on first use from the buffered body. Takes fields,
+/// not the whole reader, so a caller can still name an error from the others.
+fn decoder<'a>(
+    inner: &'a mut Option<Box<dyn BufRead + Send>>,
+    input: &mut Option<BufReader<SyncIoBridge<AsyncBody>>>,
+    compression: Compression,
+) -> &'a mut Box<dyn BufRead + Send> {
+    inner.get_or_insert_with(|| {
+        let input = input.take().expect("input is present until inner is built");
+        match compression {
+            Compression::Gzip => Box::new(BufReader::with_capacity(
+                OUTPUT_BUFFER,
+                MultiGzDecoder::new(input),
+            )),
+            Compression::None => Box::new(input),
+        }
+    })
 }
 
 /// `error` as a [`ReadError`] naming the object and the offset reached, unless it already is
@@ -156,16 +164,16 @@ impl BufRead for ObjectReader {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         // Called for every line: one call through the decoder's layers, the error named from
         // fields the returned borrow does not hold.
-        self.ready();
         let Self {
             inner,
+            input,
+            compression,
             bucket,
             key,
             counter,
             ..
         } = self;
-        let reader = inner.as_mut().expect("ready() built the reader");
-        reader
+        decoder(inner, input, *compression)
             .fill_buf()
             .map_err(|error| name_error(error, bucket, key, counter))
     }
