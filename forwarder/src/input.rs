@@ -140,7 +140,10 @@ fn fill<R: BufRead>(inner: &mut R) -> io::Result<&[u8]> {
     loop {
         match inner.fill_buf() {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            // Re-borrowed to return: the loop's borrow ends at the match.
+            // At the end a second call would read again (and may be interrupted again).
+            Ok([]) => return Ok(&[]),
+            // Re-borrowed to return (the loop's borrow ends at the match): bytes are buffered,
+            // so this returns them without reading.
             Ok(_) => return inner.fill_buf(),
             Err(e) => return Err(e),
         }
@@ -207,5 +210,58 @@ mod tests {
         }
         assert_eq!(seen, ["ab", "", "<12>", "last"]);
         Ok(())
+    }
+
+    /// A byte source whose every other read is interrupted (as a read of a pipe can be by a
+    /// signal), and which fails for good after `fail_after` reads.
+    struct Flaky<'a> {
+        data: &'a [u8],
+        calls: usize,
+        fail_after: usize,
+    }
+
+    impl std::io::Read for Flaky<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.calls += 1;
+            if self.calls > self.fail_after {
+                return Err(std::io::Error::other("broken stream"));
+            }
+            if self.calls.is_multiple_of(2) {
+                return Err(std::io::ErrorKind::Interrupted.into());
+            }
+            self.data.read(buf)
+        }
+    }
+
+    fn read_all(data: &[u8], fail_after: usize) -> (Vec<String>, Option<std::io::Error>) {
+        let flaky = Flaky {
+            data,
+            calls: 0,
+            fail_after,
+        };
+        let mut lines = Lines::new(std::io::BufReader::with_capacity(4, flaky), 100);
+        let mut seen = Vec::new();
+        loop {
+            match lines.next_line() {
+                Ok(Some(Line::Text(t))) => seen.push(String::from_utf8_lossy(t).into_owned()),
+                Ok(Some(Line::TooLong(n))) => seen.push(format!("<{n}>")),
+                Ok(None) => return (seen, None),
+                Err(e) => return (seen, Some(e)),
+            }
+        }
+    }
+
+    #[test]
+    fn interrupted_reads_are_retried_and_a_failed_read_is_an_error_not_the_end() {
+        let data = b"a\nbb\nccccc\nd\n";
+        let (seen, error) = read_all(data, usize::MAX);
+        assert_eq!(seen, ["a", "bb", "ccccc", "d"]);
+        assert!(error.is_none());
+        let (seen, error) = read_all(data, 5);
+        assert!(seen.len() < 4, "{seen:?}");
+        assert_eq!(
+            error.map(|e| e.to_string()).as_deref(),
+            Some("broken stream")
+        );
     }
 }
