@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 TOOLS := $(CURDIR)/.tools
 S3S_E2E := $(TOOLS)/bin/s3s-e2e
-PY_PACKAGES := awscli boto3 'moto[server]' cfn-lint
+PY_PACKAGES := awscli boto3 'moto[server]' cfn-lint pyarrow
 
 export FLOWLOG_VENV := $(VENV)
 export FLOWLOG_TOOLS := $(TOOLS)
@@ -58,9 +58,11 @@ lambda-check:
 ## tools: the third-party clients the tests drive (Python virtualenv, s3s-e2e)
 tools: venv s3s-e2e
 
-venv: $(VENV)/.installed
-$(VENV)/.installed:
-	$(PYTHON) -m venv $(VENV)
+# The stamp is named after the package list, so a new package reaches existing virtualenvs.
+VENV_STAMP := $(VENV)/.installed-$(shell echo $(PY_PACKAGES) | cksum | cut -d' ' -f1)
+venv: $(VENV_STAMP)
+$(VENV_STAMP):
+	test -x $(VENV)/bin/pip || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(PY_PACKAGES)
 	touch $@
 

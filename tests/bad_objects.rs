@@ -23,7 +23,8 @@ async fn each_bad_object_is_a_clear_error_and_the_others_are_delivered() -> anyh
     flowlog_e2e::put_all(&s3, &traffic.objects).await?;
     let mut corrupt = vec![0x1f, 0x8b, 0x08, 0x00];
     corrupt.extend((0u8..200).map(|i| i.wrapping_mul(37)));
-    let tgw = std::fs::read(workspace_root().join("fixtures/bad/tgw-v6.log"))?;
+    let parquet = std::fs::read(workspace_root().join("fixtures/parquet/default-v2.parquet"))?;
+    let cut = parquet[..parquet.len() / 2].to_vec();
     // (key, body, outcome, words the error must contain)
     let bad: Vec<(&str, Vec<u8>, &str, &str)> = vec![
         (
@@ -45,7 +46,12 @@ async fn each_bad_object_is_a_clear_error_and_the_others_are_delivered() -> anyh
             "failed",
             "no such key",
         ),
-        ("bad/tgw.log", tgw, "failed", "unsupported flow-log format"),
+        (
+            "bad/cut.log.parquet",
+            cut,
+            "failed",
+            "not a whole Parquet file",
+        ),
     ];
     for (key, body, _, _) in &bad {
         put_bytes(&s3, BUCKET, key, body.clone()).await?;

@@ -4,7 +4,7 @@
 
 use flowlog_e2e::scenario::{V5_FORMAT, all_fields_format};
 use flowlog_e2e::{FlowLogRun, GroundTruth, gunzip};
-use flowlog_forwarder::{BatchLimits, LogTypeConfig, ObjectContext, dry_run};
+use flowlog_forwarder::{BatchLimits, Input, LogTypeConfig, ObjectContext, dry_run};
 use serde_json::Value;
 
 /// Parses every object of `run` as `flowlog-forwarder parse` would; returns all records.
@@ -20,7 +20,7 @@ fn parse_run(run: &FlowLogRun) -> anyhow::Result<(GroundTruth, Vec<Value>)> {
         let summary = dry_run(
             &config,
             ctx,
-            &object.body[..],
+            Input::Stream(&object.body[..]),
             BatchLimits::default(),
             true,
             &mut out,

@@ -2,18 +2,20 @@
 
 use std::fmt;
 use std::io::{self, BufRead, Write};
+use std::ops::ControlFlow;
 
 use crate::accounting::Accounting;
-use crate::batch::{BatchLimits, Batcher, SealedBatch};
+use crate::batch::{BatchLimits, SealedBatch};
 use crate::config::LogTypeConfig;
-use crate::input::{ReadError, parse_reader};
-use crate::object::{LineOutcome, ObjectParser};
+use crate::input::{BatchSink, FileFormat, Input, NumberedBatch, ReadError, ReadJob, read_object};
 use crate::records::ObjectContext;
 
 /// What a dry run saw: the object's accounting and the batches it would have sent.
 #[derive(Debug)]
 pub struct DryRunSummary {
-    /// Per-line counts.
+    /// The file format the first bytes showed (`None` when they could not be read).
+    pub format: Option<FileFormat>,
+    /// Per-line (or per-row) counts.
     pub accounting: Accounting,
     /// Batches (requests) the records fill.
     pub batches: usize,
@@ -46,6 +48,10 @@ impl fmt::Display for DryRunSummary {
         if let Some(gzip_bytes) = self.gzip_bytes {
             write!(f, " gzip_bytes={gzip_bytes}")?;
         }
+        // Text is the common case and its line stays as it always was.
+        if self.format == Some(FileFormat::Parquet) {
+            write!(f, " format=parquet")?;
+        }
         if let Some(reason) = &self.unsupported {
             write!(f, " unsupported=\"{reason}\"")?;
         }
@@ -56,52 +62,73 @@ impl fmt::Display for DryRunSummary {
     }
 }
 
-/// Parses `input` (gzip or plain) as the forwarder would and writes each record's JSON, one
-/// per line, to `out`: byte for byte what the upload batches contain. With `compress`, batches
-/// are gzipped at the limits' level to report their request sizes; without, `gzip_bytes` is
-/// `None` and the run measures the parser alone (`parse --no-compress`).
+/// Parses `input` (gzip or plain text, or Parquet) as the forwarder would and writes each
+/// record's JSON, one per line, to `out`: byte for byte what the upload batches contain. With
+/// `compress`, batches are gzipped at the limits' level to report their request sizes;
+/// without, `gzip_bytes` is `None` and the run measures the parser alone
+/// (`parse --no-compress`).
 ///
 /// # Errors
 /// Only a failure to write to `out`; unreadable input is reported in the summary.
-pub fn dry_run(
+pub fn dry_run<R: BufRead>(
     config: &LogTypeConfig,
     ctx: ObjectContext,
-    input: impl BufRead,
+    input: Input<R>,
     limits: BatchLimits,
     compress: bool,
     out: &mut impl Write,
 ) -> io::Result<DryRunSummary> {
-    let mut parser = ObjectParser::new(config, ctx);
-    let mut batcher = Batcher::new(limits);
-    let level = limits.gzip_level;
-    let mut totals = Totals::default();
-    let mut write_error = None;
-    let read = parse_reader(input, &mut parser, &mut batcher, |outcome, batcher| {
-        if matches!(outcome, LineOutcome::Record { .. }) && write_error.is_none() {
-            let record = batcher.last_record();
-            if let Err(e) = out.write_all(record).and_then(|()| out.write_all(b"\n")) {
-                write_error = Some(e);
-            }
-        }
-        while let Some(batch) = batcher.pop_sealed() {
-            totals.add(&batch, compress.then_some(level));
-        }
-    });
-    if let Some(e) = write_error {
+    let mut sink = Printer {
+        out,
+        level: compress.then_some(limits.gzip_level),
+        totals: Totals::default(),
+        write_error: None,
+    };
+    let end = read_object(input, ReadJob::new(config, ctx, limits), &mut sink);
+    if let Some(e) = sink.write_error {
         return Err(e);
     }
-    for batch in batcher.finish_sealed() {
-        totals.add(&batch, compress.then_some(level));
-    }
-    out.flush()?;
+    sink.out.flush()?;
+    let totals = sink.totals;
     Ok(DryRunSummary {
-        accounting: parser.accounting().clone(),
+        format: end.format,
+        accounting: end.accounting,
         batches: totals.batches,
         json_bytes: totals.json_bytes,
         gzip_bytes: compress.then_some(totals.gzip_bytes),
-        unsupported: parser.unsupported().map(str::to_owned),
-        read_error: read.err(),
+        unsupported: end.unsupported,
+        read_error: end.read_error,
     })
+}
+
+/// The dry run's sink: prints each record, sizes each batch; stops at the first write error.
+struct Printer<'o, W> {
+    out: &'o mut W,
+    level: Option<u32>,
+    totals: Totals,
+    write_error: Option<io::Error>,
+}
+
+impl<W: Write> BatchSink for Printer<'_, W> {
+    fn record(&mut self, json: &[u8]) {
+        if self.write_error.is_none()
+            && let Err(e) = self
+                .out
+                .write_all(json)
+                .and_then(|()| self.out.write_all(b"\n"))
+        {
+            self.write_error = Some(e);
+        }
+    }
+
+    fn batch(&mut self, batch: NumberedBatch<SealedBatch>) -> ControlFlow<()> {
+        self.totals.add(&batch.batch, self.level);
+        if self.write_error.is_some() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }
 }
 
 /// Sizes of the batches a dry run filled.

@@ -1,5 +1,5 @@
-//! VPC Flow Logs formats: the field table (v2–v8), the default format, custom `${field}`
-//! formats, the header line of delivered files, and whitespace splitting.
+//! VPC and transit-gateway flow-log formats: the field table (v2–v8), the default formats,
+//! custom `${field}` formats, the header line of delivered files, and whitespace splitting.
 //!
 //! Nothing here uses a regex: the per-line path is a byte scan.
 
@@ -38,7 +38,7 @@ const fn f(name: &'static str, version: u8, kind: FieldType) -> FieldSpec {
 
 use FieldType::{Int32, Int64, String as Str};
 
-/// Every VPC flow-log field of versions 2–8 (transit-gateway v6 fields excluded).
+/// Every flow-log field of versions 2–8: VPC fields, then the transit-gateway (v6) ones.
 pub const FIELDS: &[FieldSpec] = &[
     f("version", 2, Int32),
     f("account-id", 2, Str),
@@ -80,6 +80,64 @@ pub const FIELDS: &[FieldSpec] = &[
     f("ecs-task-arn", 7, Str),
     f("ecs-task-id", 7, Str),
     f("reject-reason", 8, Str),
+    f("resource-type", 6, Str),
+    f("tgw-id", 6, Str),
+    f("tgw-attachment-id", 6, Str),
+    f("tgw-src-vpc-account-id", 6, Str),
+    f("tgw-dst-vpc-account-id", 6, Str),
+    f("tgw-src-vpc-id", 6, Str),
+    f("tgw-dst-vpc-id", 6, Str),
+    f("tgw-src-subnet-id", 6, Str),
+    f("tgw-dst-subnet-id", 6, Str),
+    f("tgw-src-eni", 6, Str),
+    f("tgw-dst-eni", 6, Str),
+    f("tgw-src-az-id", 6, Str),
+    f("tgw-dst-az-id", 6, Str),
+    f("tgw-pair-attachment-id", 6, Str),
+    f("packets-lost-no-route", 6, Int64),
+    f("packets-lost-blackhole", 6, Int64),
+    f("packets-lost-mtu-exceeded", 6, Int64),
+    f("packets-lost-ttl-expired", 6, Int64),
+];
+
+/// The transit-gateway default format's fields, in order (AWS Transit Gateway guide).
+pub const TRANSIT_GATEWAY_DEFAULT_FIELDS: [&str; 36] = [
+    "version",
+    "resource-type",
+    "account-id",
+    "tgw-id",
+    "tgw-attachment-id",
+    "tgw-src-vpc-account-id",
+    "tgw-dst-vpc-account-id",
+    "tgw-src-vpc-id",
+    "tgw-dst-vpc-id",
+    "tgw-src-subnet-id",
+    "tgw-dst-subnet-id",
+    "tgw-src-eni",
+    "tgw-dst-eni",
+    "tgw-src-az-id",
+    "tgw-dst-az-id",
+    "tgw-pair-attachment-id",
+    "srcaddr",
+    "dstaddr",
+    "srcport",
+    "dstport",
+    "protocol",
+    "packets",
+    "bytes",
+    "start",
+    "end",
+    "log-status",
+    "type",
+    "packets-lost-no-route",
+    "packets-lost-blackhole",
+    "packets-lost-mtu-exceeded",
+    "packets-lost-ttl-expired",
+    "tcp-flags",
+    "region",
+    "flow-direction",
+    "pkt-src-aws-service",
+    "pkt-dst-aws-service",
 ];
 
 /// The default format's fields, in order.
@@ -109,7 +167,7 @@ pub fn field(name: &str) -> Option<&'static FieldSpec> {
     FIELDS.iter().find(|spec| spec.name == name)
 }
 
-/// Whether a name belongs to transit-gateway flow logs (version 6), which are not supported.
+/// Whether a name belongs only to transit-gateway flow logs (version 6).
 #[must_use]
 pub fn is_transit_gateway_field(name: &str) -> bool {
     name.starts_with("tgw-") || name == "resource-type" || name.starts_with("packets-lost-")
@@ -131,11 +189,6 @@ pub enum FormatError {
     /// A field appears twice.
     #[error("field {0:?} appears twice in the format; list each field once")]
     Duplicate(String),
-    /// Transit-gateway flow logs (version 6 `tgw-*` fields).
-    #[error(
-        "transit-gateway flow logs (field {0:?}) are not supported; send only VPC flow logs to this forwarder"
-    )]
-    TransitGateway(String),
 }
 
 /// An ordered field list: the default format, a custom format, or a file's header line.
@@ -157,7 +210,7 @@ impl FlowFormat {
     /// `^((\$\{[a-z-]+\} )*\$\{[a-z-]+\})$`; unknown `[a-z-]+` names are accepted.
     ///
     /// # Errors
-    /// [`FormatError`] for bad syntax, duplicates or transit-gateway fields.
+    /// [`FormatError`] for bad syntax or duplicates.
     pub fn parse_custom(format: &str) -> Result<Self, FormatError> {
         let syntax = |at| FormatError::Syntax {
             format: format.to_owned(),
@@ -191,10 +244,7 @@ impl FlowFormat {
     #[must_use]
     pub fn from_header(line: &str) -> Option<Result<Self, FormatError>> {
         let names: Vec<&str> = line.split_ascii_whitespace().collect();
-        let known = names
-            .iter()
-            .filter(|n| field(n).is_some() || is_transit_gateway_field(n))
-            .count();
+        let known = names.iter().filter(|n| field(n).is_some()).count();
         let header = known * 2 > names.len() && names.iter().all(|n| is_field_name(n));
         header.then(|| Self::from_fields(names.into_iter().map(str::to_owned).collect()))
     }
@@ -202,12 +252,9 @@ impl FlowFormat {
     /// A format from a list of hyphenated field names (e.g. a regex's group names).
     ///
     /// # Errors
-    /// [`FormatError`] for duplicated or transit-gateway fields.
+    /// [`FormatError::Duplicate`] for a field named twice.
     pub fn from_fields(fields: Vec<String>) -> Result<Self, FormatError> {
         for (i, name) in fields.iter().enumerate() {
-            if is_transit_gateway_field(name) {
-                return Err(FormatError::TransitGateway(name.clone()));
-            }
             if fields[..i].contains(name) {
                 return Err(FormatError::Duplicate(name.clone()));
             }
@@ -448,9 +495,15 @@ mod tests {
         assert!(FlowFormat::from_header("ingress egress").is_none());
         assert!(FlowFormat::from_header("version started").is_none());
         assert!(FlowFormat::from_header("version").is_some());
+        let tgw = FlowFormat::from_header(&super::TRANSIT_GATEWAY_DEFAULT_FIELDS.join(" "));
+        assert_eq!(
+            tgw.and_then(Result::ok)
+                .map(|f| (f.version(), f.fields().len())),
+            Some((6, 36))
+        );
         assert!(matches!(
-            FlowFormat::from_header("version resource-type account-id tgw-id"),
-            Some(Err(FormatError::TransitGateway(_)))
+            FlowFormat::from_header("version srcaddr version"),
+            Some(Err(FormatError::Duplicate(_)))
         ));
     }
 

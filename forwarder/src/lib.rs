@@ -5,12 +5,12 @@
 //! - [`pattern`]: Python/Java regexes translated for Rust.
 //! - [`timestamp`]: `dateFormat`/`timezone` → `_zl_timestamp`.
 //! - [`flowlog`]: flow-log fields (v2–v8), formats, header lines, whitespace splitting.
-//! - [`input`]: gzip-or-plain bytes → bounded lines; [`parse_reader`] for a whole object.
+//! - [`input`]: the one input path: an object (gzip or plain text, or Parquet; from S3, a file
+//!   or stdin) → rows of field values → records in numbered batches ([`read_object`]).
 //! - [`object`]: one object line by line ([`ObjectParser`] → [`LineOutcome`]).
 //! - [`records`]: Site24x7 record rendering, straight into the batch buffer.
 //! - [`batch`]: JSON + gzip batches within Site24x7's caps ([`Batcher`] → [`UploadBatch`]).
 //! - [`accounting`]: per-object counts that add up ([`Accounting`]).
-//! - [`stream`]: the same, pushed chunk by chunk for async bodies ([`ObjectStream`]).
 //! - [`dryrun`]: the `parse` subcommand ([`dry_run`]).
 //! - [`event`]: Lambda payloads (S3, SQS, SNS, EventBridge) → the objects to forward.
 //! - [`upload`]: the Site24x7 upload client and its retry policy.
@@ -62,7 +62,6 @@ pub mod secret;
 pub mod settings;
 pub mod source;
 pub mod state;
-pub mod stream;
 pub mod timestamp;
 pub mod upload;
 
@@ -71,12 +70,11 @@ pub use batch::{BatchLimits, Batcher, RecordTooLarge, SealedBatch, UploadBatch};
 pub use config::{ConfigError, LogTypeConfig};
 pub use dryrun::{DryRunSummary, dry_run};
 pub use flowlog::{FieldSpec, FieldType, FlowFormat, FormatError};
-pub use input::{MAX_LINE_BYTES, ReadError, parse_reader};
+pub use input::{FileFormat, Input, MAX_LINE_BYTES, ReadError, ReadJob, read_object};
 pub use object::{LineOutcome, ObjectParser, Unparsable, UnparsableReason};
 pub use pipeline::{Forwarder, InvocationError, ListError, SetupError};
 pub use records::ObjectContext;
 pub use report::{InvocationReport, ObjectError, ObjectOutcome, ObjectReport};
 pub use secret::Secret;
 pub use settings::{Settings, StateLocation};
-pub use stream::{ObjectStream, StreamEnd};
 pub use timestamp::DateFormat;

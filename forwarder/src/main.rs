@@ -1,12 +1,12 @@
 //! `flowlog-forwarder`: command-line entry point (flags → library calls, nothing more).
 
-use std::io::{self, BufReader};
+use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use flowlog_forwarder::{BatchLimits, LogTypeConfig, ObjectContext, dry_run};
+use flowlog_forwarder::{BatchLimits, Input, LogTypeConfig, ObjectContext, dry_run};
 
 mod modes;
 use modes::{BackfillArgs, ForwardArgs, ReplayArgs};
@@ -114,15 +114,16 @@ fn parse(args: ParseArgs) -> anyhow::Result<ExitCode> {
     let ctx = ObjectContext::now(args.bucket, key);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let input: Box<dyn io::BufRead> = if args.file.as_os_str() == "-" {
-        Box::new(io::stdin().lock())
+    let limits = BatchLimits::default();
+    let compress = !args.no_compress;
+    let summary = if args.file.as_os_str() == "-" {
+        let input = Input::Stream(io::stdin().lock());
+        dry_run(&config, ctx, input, limits, compress, &mut out)?
     } else {
         let file = std::fs::File::open(&args.file)
             .with_context(|| format!("cannot open {}", args.file.display()))?;
-        Box::new(BufReader::with_capacity(256 * 1024, file))
+        dry_run(&config, ctx, Input::file(file), limits, compress, &mut out)?
     };
-    let limits = BatchLimits::default();
-    let summary = dry_run(&config, ctx, input, limits, !args.no_compress, &mut out)?;
     eprintln!("{summary}");
     Ok(if summary.is_clean() {
         ExitCode::SUCCESS

@@ -4,7 +4,8 @@
 //! How the first line decides the object's field list:
 //! 1. a flow-log **header** (`version account-id …`: only `[a-z-]+` tokens, more than half of
 //!    them known fields) gives the fields, `-` becoming `_` in record keys; the header is never a record.
-//!    A transit-gateway (v6) header makes every later line unparsable ("unsupported format").
+//!    Transit-gateway (v6) headers are headers like any other. A header naming a field twice
+//!    makes every later line unparsable ("unsupported format").
 //! 2. otherwise, when the configured `regex` has only flow-log group names (`account_id` …,
 //!    like Site24x7's VPC profile), those names in regex order are the fields, and lines are split
 //!    on whitespace runs without running the regex (same values, tolerant of double spaces);
@@ -86,7 +87,7 @@ pub enum UnparsableReason {
         /// The batch cap.
         cap: usize,
     },
-    /// The object's format is not supported (transit-gateway flow logs).
+    /// The object's header cannot be used (it names a field twice).
     #[error("unsupported format: {0}")]
     UnsupportedFormat(String),
 }
@@ -149,6 +150,42 @@ impl<'c> ObjectParser<'c> {
         outcome
     }
 
+    /// Takes `format` as the object's field list without reading a line: a columnar object's
+    /// schema plays the part of the text header (and, like it, is never a record).
+    pub(crate) fn use_format(&mut self, format: FlowFormat) {
+        self.mode = self.fields_mode(format);
+    }
+
+    /// Feeds one row whose values are already separated: `spans` index `text`, one per field
+    /// of the format given to [`ObjectParser::use_format`], in its order. Counted as a line.
+    pub(crate) fn feed_row(
+        &mut self,
+        text: &str,
+        spans: &[Span],
+        batcher: &mut Batcher,
+    ) -> LineOutcome {
+        self.line_no += 1;
+        let outcome = match &self.mode {
+            Mode::Fields { plan, .. } if plan.width() == spans.len() => {
+                write_record(plan, text, spans, batcher, self.line_no)
+            }
+            _ => self.unparsable(UnparsableReason::FieldCount {
+                expected: self.format().map_or(0, |f| f.fields().len()),
+                found: spans.len(),
+            }),
+        };
+        self.accounting.count(&outcome);
+        outcome
+    }
+
+    /// Counts a row that could not be turned into text (a string value that is not UTF-8).
+    pub(crate) fn feed_invalid_row(&mut self) -> LineOutcome {
+        self.line_no += 1;
+        let outcome = self.unparsable(UnparsableReason::InvalidUtf8);
+        self.accounting.count(&outcome);
+        outcome
+    }
+
     /// The counts so far.
     #[must_use]
     pub fn accounting(&self) -> &Accounting {
@@ -164,7 +201,7 @@ impl<'c> ObjectParser<'c> {
         }
     }
 
-    /// Why the object cannot be parsed at all (a transit-gateway header), if so.
+    /// Why the object cannot be parsed at all (a header naming a field twice), if so.
     #[must_use]
     pub fn unsupported(&self) -> Option<&str> {
         match &self.mode {
@@ -286,27 +323,35 @@ impl<'c> ObjectParser<'c> {
                 &*plan
             }
         };
-        let buf = batcher.begin_record();
-        let reason = match plan.write(text, spans, buf) {
-            Ok(log_size) => match batcher.commit_record(log_size) {
-                Ok(()) => return LineOutcome::Record { log_size },
-                Err(e) => UnparsableReason::RecordTooLarge {
-                    bytes: e.bytes,
-                    cap: e.cap,
-                },
-            },
-            Err(Skip::Filtered) => {
-                batcher.abort_record();
-                return LineOutcome::Filtered;
-            }
-            Err(Skip::BadTimestamp) => {
-                batcher.abort_record();
-                UnparsableReason::BadTimestamp
-            }
-        };
-        LineOutcome::Unparsable(Unparsable {
-            line: line_no,
-            reason,
-        })
+        write_record(plan, text, spans, batcher, line_no)
     }
+}
+
+/// Renders one parsed line (or row) into `batcher`: a record, a filtered line, or why not.
+fn write_record(
+    plan: &RecordPlan<'_>,
+    text: &str,
+    spans: &[Span],
+    batcher: &mut Batcher,
+    line: u64,
+) -> LineOutcome {
+    let buf = batcher.begin_record();
+    let reason = match plan.write(text, spans, buf) {
+        Ok(log_size) => match batcher.commit_record(log_size) {
+            Ok(()) => return LineOutcome::Record { log_size },
+            Err(e) => UnparsableReason::RecordTooLarge {
+                bytes: e.bytes,
+                cap: e.cap,
+            },
+        },
+        Err(Skip::Filtered) => {
+            batcher.abort_record();
+            return LineOutcome::Filtered;
+        }
+        Err(Skip::BadTimestamp) => {
+            batcher.abort_record();
+            UnparsableReason::BadTimestamp
+        }
+    };
+    LineOutcome::Unparsable(Unparsable { line, reason })
 }

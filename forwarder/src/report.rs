@@ -51,10 +51,10 @@ pub enum ObjectError {
         /// The first unparsable line and why.
         first: String,
     },
-    /// A format the forwarder does not handle (transit-gateway flow logs).
+    /// A header the forwarder cannot use (it names a field twice).
     #[error(
-        "s3://{bucket}/{key}: unsupported flow-log format: {reason}; fix: send transit-gateway \
-         flow logs to another destination, this forwarder handles VPC flow logs only"
+        "s3://{bucket}/{key}: unsupported flow-log format: {reason}; fix: check the flow log's \
+         format (each field once), or point the trigger only at flow-log prefixes"
     )]
     Unsupported {
         /// Source bucket.

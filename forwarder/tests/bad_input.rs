@@ -177,28 +177,6 @@ fn a_ten_megabyte_line_is_skipped_and_counted_without_stopping_the_object() -> a
 }
 
 #[test]
-fn a_transit_gateway_file_is_reported_unsupported_not_misparsed() -> anyhow::Result<()> {
-    let (out, summary) = parse_bytes(
-        &LogTypeConfig::builtin_vpc(),
-        &read_fixture("bad/tgw-v6.log")?,
-    )?;
-    assert!(out.is_empty());
-    assert!(
-        summary
-            .unsupported
-            .as_deref()
-            .unwrap_or_default()
-            .contains("transit-gateway"),
-        "{summary}"
-    );
-    assert_eq!(
-        (summary.accounting.header, summary.accounting.unparsable),
-        (1, 1)
-    );
-    Ok(())
-}
-
-#[test]
 fn a_bad_date_is_an_unparsable_line_not_a_wrong_timestamp() -> anyhow::Result<()> {
     let line = b"2 123456789010 eni-1 1.1.1.1 2.2.2.2 1 2 6 1 1 not-a-time 1418530070 ACCEPT OK\n";
     let (out, summary) = parse_bytes(&LogTypeConfig::builtin_vpc(), line)?;

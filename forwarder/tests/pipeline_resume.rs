@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use flowlog_emulator::Fault;
 use flowlog_forwarder::{ObjectError, ObjectOutcome};
-use pipeline_support::{BUCKET, Bed, assert_balanced, flow_log, gzip, key, ports};
+use pipeline_support::{BUCKET, Bed, assert_balanced, flow_log, gzip, key, parquet, ports};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_licence_exceeded_window_dead_letters_and_replay_completes_the_records()
@@ -111,6 +111,53 @@ async fn a_run_that_fails_at_batch_k_is_resumed_without_resending_accepted_batch
     assert!(
         matches!(second.outcome, ObjectOutcome::Delivered),
         "{second}"
+    );
+    assert_eq!((second.resumed_lines, second.records_sent), (20, 15));
+    assert_eq!(
+        ports(&bed.emu.ingest().records()),
+        (10_000..10_035).collect::<Vec<_>>()
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_parquet_object_that_failed_at_batch_k_resumes_from_the_row_its_marker_names()
+-> anyhow::Result<()> {
+    // Arrange: as above, with the 35 records as Parquet rows in row groups of 8 (batches of
+    // 10 records cut across row groups); the marker counts rows.
+    let bed = Bed::start().await?;
+    bed.emu.ingest().faults(vec![
+        Fault::delay(Duration::from_millis(1)).times(2),
+        Fault::status(400),
+    ])?;
+    let blocker = bed.state.path().join("deadletter");
+    std::fs::write(&blocker, b"not a directory")?;
+    let key = key("resume-parquet").replace(".log.gz", ".log.parquet");
+    bed.put(&key, parquet(&flow_log(35), 8)?).await?;
+    let forwarder = bed.forwarder(|s| s.uploads_in_flight = 1).await?;
+    let first = forwarder.forward_object(BUCKET, &key).await;
+    assert_balanced(&first);
+    assert_eq!(
+        (first.records_sent, first.unsent_records),
+        (20, 15),
+        "{first}"
+    );
+
+    // Act
+    bed.emu.ingest().clear_faults();
+    std::fs::remove_file(&blocker)?;
+    let second = forwarder.forward_object(BUCKET, &key).await;
+
+    // Assert
+    assert_balanced(&second);
+    assert!(
+        matches!(second.outcome, ObjectOutcome::Delivered),
+        "{second}"
+    );
+    assert_eq!(
+        (second.lines, second.header),
+        (35, 0),
+        "rows, no header line"
     );
     assert_eq!((second.resumed_lines, second.records_sent), (20, 15));
     assert_eq!(

@@ -29,6 +29,32 @@ fn every_sample_parses_the_same_as_plain_text_and_as_gzip() -> anyhow::Result<()
     Ok(())
 }
 
+/// Transit-gateway flow logs: the default (v6) format and a custom one.
+const TRANSIT_GATEWAY_SAMPLES: [&str; 2] = ["tgw-default", "tgw-custom"];
+
+#[test]
+fn transit_gateway_samples_give_one_record_per_line_with_every_field() -> anyhow::Result<()> {
+    let config = LogTypeConfig::builtin_vpc();
+    for name in TRANSIT_GATEWAY_SAMPLES {
+        // Arrange
+        let plain = read_fixture(&format!("samples/{name}.log"))?;
+        let lines = plain
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count();
+        // Act
+        let (out, summary) = common::parse_bytes(&config, &gzip(&plain)?)?;
+        // Assert
+        assert!(summary.is_clean(), "{name}: {summary}");
+        assert_eq!(summary.accounting.records as usize, lines - 1, "{name}");
+        let first: serde_json::Value = serde_json::from_str(out.lines().next().unwrap_or("{}"))?;
+        assert!(first.get("action").is_none(), "{name}: no action field");
+        assert_eq!(first["version"], "6", "{name}");
+        insta::assert_snapshot!(name, render(&config, &plain)?);
+    }
+    Ok(())
+}
+
 #[test]
 fn every_sample_parses_with_the_header_toggled() -> anyhow::Result<()> {
     let config = LogTypeConfig::builtin_vpc();

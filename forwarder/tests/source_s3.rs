@@ -4,7 +4,8 @@ mod source_support;
 
 use std::io::{BufRead, Read};
 
-use flowlog_forwarder::source::{Compression, ReadError, RetryPolicy, SourceError, open_object};
+use flowlog_forwarder::FileFormat;
+use flowlog_forwarder::source::{ReadError, RetryPolicy, SourceError, open_object};
 use source_support::{Moto, gzip, put_object};
 
 const LINES: &str = "version account-id interface-id srcaddr\n\
@@ -39,7 +40,7 @@ async fn reads_a_plain_text_object_and_reports_its_etag_size_and_date() -> anyho
     let (meta, lines) = read_all_lines(&client, "logs", "AWSLogs/plain.log").await?;
 
     assert_eq!(lines, LINES.lines().collect::<Vec<_>>());
-    assert_eq!(meta.compression, Compression::None);
+    assert_eq!(meta.format, FileFormat::PlainText);
     assert_eq!(meta.size, Some(LINES.len() as u64));
     let etag = meta.etag.expect("moto sends an ETag");
     assert!(!etag.contains('"'), "quotes are trimmed: {etag}");
@@ -60,7 +61,7 @@ async fn reads_a_gzip_object_detected_by_its_magic_bytes_not_its_key() -> anyhow
 
     let (meta, lines) = read_all_lines(&client, "logs", "no-suffix").await?;
 
-    assert_eq!(meta.compression, Compression::Gzip);
+    assert_eq!(meta.format, FileFormat::GzipText);
     assert_eq!(lines, LINES.lines().collect::<Vec<_>>());
     Ok(())
 }
@@ -96,7 +97,7 @@ async fn reads_an_empty_object_as_empty_text() -> anyhow::Result<()> {
 
     let (meta, lines) = read_all_lines(&client, "logs", "empty.log.gz").await?;
 
-    assert_eq!(meta.compression, Compression::None);
+    assert_eq!(meta.format, FileFormat::PlainText);
     assert!(lines.is_empty());
     Ok(())
 }

@@ -8,9 +8,8 @@ use std::time::Instant;
 
 use flate2::bufread::MultiGzDecoder;
 use flowlog_forwarder::batch::gzip;
-use flowlog_forwarder::{
-    BatchLimits, Batcher, LogTypeConfig, ObjectContext, ObjectParser, SealedBatch, parse_reader,
-};
+use flowlog_forwarder::input::{Input, NumberedBatch, ReadJob, read_object};
+use flowlog_forwarder::{BatchLimits, LogTypeConfig, ObjectContext, SealedBatch};
 use serde::Serialize;
 
 use crate::inputs::BenchObject;
@@ -42,13 +41,17 @@ pub struct Floor {
 /// timed).
 pub fn batches(data: &[u8], config: &LogTypeConfig) -> anyhow::Result<Vec<SealedBatch>> {
     let ctx = ObjectContext::now("bench", "bench.log.gz");
-    let mut parser = ObjectParser::new(config, ctx);
-    let mut batcher = Batcher::new(BatchLimits::default());
     let mut sealed = Vec::new();
-    parse_reader(data, &mut parser, &mut batcher, |_, batcher| {
-        sealed.extend(std::iter::from_fn(|| batcher.pop_sealed()));
-    })?;
-    sealed.extend(batcher.finish_sealed());
+    let job = ReadJob::new(config, ctx, BatchLimits::default());
+    let end = read_object(Input::Stream(data), job, &mut |batch: NumberedBatch<
+        SealedBatch,
+    >| {
+        sealed.push(batch.batch);
+        std::ops::ControlFlow::Continue(())
+    });
+    if let Some(error) = end.read_error {
+        return Err(error.into());
+    }
     Ok(sealed)
 }
 

@@ -1,5 +1,5 @@
 //! The production path: a [`Forwarder`] built once per process forwards objects (one object end
-//! to end in `object`, its blocking parse in `parse`) and whole Lambda payloads
+//! to end in `object`, read through [`crate::input`]) and whole Lambda payloads
 //! ([`Forwarder::handle_event`]).
 //!
 //! ```no_run
@@ -12,7 +12,6 @@
 //! ```
 
 mod object;
-mod parse;
 
 use std::collections::HashSet;
 use std::sync::Arc;

@@ -14,9 +14,9 @@ use tokio::sync::mpsc;
 use tokio_util::task::AbortOnDropHandle;
 
 use super::Forwarder;
-use super::parse::{NumberedBatch, ParseEnd, ParseJob, parse_object};
 use crate::batch::SealedBatch;
 use crate::deadletter::{DeadLetter, DeadLetterContext, DeadLetterStore, now_rfc3339};
+use crate::input::{NumberedBatch, ReadEnd, ReadJob, read_object};
 use crate::progress::{MarkerWrite, ProgressMarker, ProgressStore, ProgressTracker, Resume};
 use crate::records::ObjectContext;
 use crate::report::{ObjectError, ObjectOutcome, ObjectReport};
@@ -133,7 +133,7 @@ impl Forwarder {
             abort,
         };
         let counter = object.byte_counter();
-        let reader = object.into_blocking_reader();
+        let input = object.into_input();
         let in_flight = self.settings.uploads_in_flight.max(1);
         // One sealed batch waits while the others compress and upload: memory stays a few
         // batches whatever the object's size.
@@ -142,14 +142,19 @@ impl Forwarder {
         let limits = self.settings.batch;
         let ctx = ObjectContext::now(bucket, key);
         let parse = tokio::task::spawn_blocking(move || {
-            let job = ParseJob {
+            let job = ReadJob {
                 config: &config,
                 ctx,
                 limits,
                 skip_through: marker.lines_done,
                 first_index: marker.batches_done,
             };
-            parse_object(reader, job, &tx)
+            // The async half stopped listening (configuration error or abort): stop reading.
+            let mut send = |batch| match tx.blocking_send(batch) {
+                Ok(()) => std::ops::ControlFlow::Continue(()),
+                Err(_) => std::ops::ControlFlow::Break(()),
+            };
+            read_object(input, job, &mut send)
         });
 
         let mut uploads = FuturesUnordered::new();
@@ -368,7 +373,7 @@ impl Forwarder {
     async fn finish(
         &self,
         delivery: Delivery<'_>,
-        end: Result<ParseEnd, tokio::task::JoinError>,
+        end: Result<ReadEnd, tokio::task::JoinError>,
         earlier_dead_letters: u64,
     ) -> ObjectReport {
         let Delivery {
@@ -407,8 +412,8 @@ impl Forwarder {
             ObjectOutcome::Failed(failure)
         } else if end.stopped || abort.load(Ordering::Relaxed) && report.unsent_records > 0 {
             ObjectOutcome::Failed(ObjectError::Aborted { bucket, key })
-        } else if let Some((error, line)) = end.read_error {
-            ObjectOutcome::Failed(read_error(error, line, bucket, key))
+        } else if let Some(error) = end.read_error {
+            ObjectOutcome::Failed(read_error(error, bucket, key))
         } else if let Some(reason) = end.unsupported {
             ObjectOutcome::Failed(ObjectError::Unsupported {
                 bucket,
@@ -451,9 +456,13 @@ impl Forwarder {
     }
 }
 
-fn read_error(error: std::io::Error, line: u64, bucket: String, key: String) -> ObjectError {
-    if ReadError::find(&error).is_some()
-        && let Some(inner) = error.into_inner()
+/// The typed S3 read error when the failure came from S3, else the reader's own account
+/// (a damaged Parquet object, a read that failed in another way), naming the object.
+fn read_error(error: crate::input::ReadError, bucket: String, key: String) -> ObjectError {
+    let crate::input::ReadError { what, line, source } = error;
+    let message = format!("{what}: {source}");
+    if ReadError::find(&source).is_some()
+        && let Some(inner) = source.into_inner()
         && let Ok(typed) = inner.downcast::<ReadError>()
     {
         return ObjectError::Read(*typed);
@@ -462,6 +471,6 @@ fn read_error(error: std::io::Error, line: u64, bucket: String, key: String) -> 
         bucket,
         key,
         line,
-        message: "the object could not be read to the end".to_owned(),
+        message,
     }
 }

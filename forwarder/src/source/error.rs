@@ -117,6 +117,17 @@ pub enum ReadError {
         #[source]
         source: io::Error,
     },
+    /// A ranged GetObject (a Parquet footer or row group) failed, after its retries.
+    #[error("{source} (reading bytes {start}-{end} of the object)")]
+    Range {
+        /// First byte asked for.
+        start: u64,
+        /// Last byte asked for.
+        end: u64,
+        /// What S3 (or the connection) said.
+        #[source]
+        source: SourceError,
+    },
 }
 
 impl ReadError {
@@ -129,6 +140,7 @@ impl ReadError {
     pub fn offset(&self) -> u64 {
         match self {
             Self::Body { offset, .. } | Self::Gzip { offset, .. } => *offset,
+            Self::Range { start, .. } => *start,
         }
     }
 
@@ -136,6 +148,7 @@ impl ReadError {
         let kind = match &self {
             Self::Body { source, .. } => source.kind(),
             Self::Gzip { .. } => io::ErrorKind::InvalidData,
+            Self::Range { .. } => io::ErrorKind::Other,
         };
         io::Error::new(kind, self)
     }

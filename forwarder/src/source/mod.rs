@@ -21,6 +21,7 @@
 mod body;
 mod client;
 mod error;
+mod ranges;
 mod reader;
 mod retry;
 
@@ -32,11 +33,14 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 
 pub use client::{ClientError, DEFAULT_TESTBED_REGION, S3Settings, build_client};
 pub use error::{ReadError, SourceError};
-pub use reader::{ByteCounter, Compression, INPUT_BUFFER, OUTPUT_BUFFER, ObjectReader};
+pub use ranges::S3Ranges;
+pub use reader::{ByteCounter, INPUT_BUFFER, OUTPUT_BUFFER, ObjectReader};
 pub use retry::RetryPolicy;
 
 use body::{CountingBody, ResumeWith};
-use reader::AsyncBody;
+use reader::{AsyncBody, Compression};
+
+use crate::input::{FileFormat, Input};
 
 /// What GetObject said about the object, for progress markers and accounting.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,8 +55,8 @@ pub struct ObjectMeta {
     pub size: Option<u64>,
     /// `Last-Modified`, if sent.
     pub last_modified: Option<SystemTime>,
-    /// Stored encoding, from the first two bytes.
-    pub compression: Compression,
+    /// The file format the first bytes show (never the key's suffix).
+    pub format: FileFormat,
     /// GetObject requests made, the successful one included (retries = attempts - 1).
     pub attempts: u32,
 }
@@ -64,6 +68,8 @@ pub struct S3Object {
     body: AsyncBody,
     counter: ByteCounter,
     handle: tokio::runtime::Handle,
+    client: Client,
+    policy: RetryPolicy,
 }
 
 impl std::fmt::Debug for S3Object {
@@ -89,14 +95,38 @@ impl S3Object {
     /// The decoded text as a blocking `BufRead`: move it into
     /// `spawn_blocking` (reading it on an async worker thread would block it).
     pub fn into_blocking_reader(self) -> ObjectReader {
+        let compression = match self.meta.format {
+            FileFormat::GzipText => Compression::Gzip,
+            FileFormat::PlainText | FileFormat::Parquet => Compression::None,
+        };
         ObjectReader::new(
             self.body,
-            self.meta.compression,
+            compression,
             self.handle,
             self.counter,
             self.meta.bucket,
             self.meta.key,
         )
+    }
+
+    /// The object for [`crate::input::read_object`], on a blocking thread: text as the
+    /// decoded stream, Parquet by ranged GETs (the body already opened is dropped after its
+    /// first bytes; each range is pinned to this version by `If-Match`).
+    pub fn into_input(self) -> Input<ObjectReader> {
+        if self.meta.format != FileFormat::Parquet {
+            return Input::Stream(self.into_blocking_reader());
+        }
+        let ranges = S3Ranges {
+            client: self.client,
+            bucket: self.meta.bucket,
+            key: self.meta.key,
+            etag: self.meta.etag,
+            size: self.meta.size.unwrap_or(0),
+            policy: self.policy,
+            counter: self.counter,
+            handle: self.handle,
+        };
+        Input::Ranges(std::sync::Arc::new(ranges))
     }
 }
 
@@ -167,7 +197,7 @@ async fn try_open(
         key,
         resume,
     );
-    let mut magic = [0u8; 2];
+    let mut magic = [0u8; FileFormat::MAGIC_BYTES];
     let mut got = 0;
     while got < magic.len() {
         match body.read(&mut magic[got..]).await {
@@ -186,11 +216,7 @@ async fn try_open(
             }
         }
     }
-    let compression = if got == 2 && magic == [0x1f, 0x8b] {
-        Compression::Gzip
-    } else {
-        Compression::None
-    };
+    let format = FileFormat::detect(&magic[..got]);
     let prefix = std::io::Cursor::new(magic[..got].to_vec());
     let meta = ObjectMeta {
         bucket: bucket.to_owned(),
@@ -200,7 +226,7 @@ async fn try_open(
         last_modified: output
             .last_modified
             .and_then(|t| SystemTime::try_from(t).ok()),
-        compression,
+        format,
         attempts: attempt,
     };
     Ok(S3Object {
@@ -208,5 +234,7 @@ async fn try_open(
         body: Box::pin(prefix.chain(body)),
         counter,
         handle: tokio::runtime::Handle::current(),
+        client: client.clone(),
+        policy: *policy,
     })
 }

@@ -20,10 +20,9 @@ pub const OUTPUT_BUFFER: usize = 64 * 1024;
 /// A body as async bytes.
 pub(crate) type AsyncBody = Pin<Box<dyn AsyncRead + Send>>;
 
-/// How the stored bytes are encoded, decided by the first two bytes
-/// (`1f 8b` is gzip), never by the key's suffix.
+/// How the stored bytes are encoded, from [`crate::input::FileFormat`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Compression {
+pub(crate) enum Compression {
     /// gzip, possibly several members back to back.
     Gzip,
     /// Plain text.

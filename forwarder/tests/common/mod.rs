@@ -4,7 +4,7 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use flowlog_forwarder::{BatchLimits, DryRunSummary, LogTypeConfig, ObjectContext, dry_run};
+use flowlog_forwarder::{BatchLimits, DryRunSummary, Input, LogTypeConfig, ObjectContext, dry_run};
 
 /// 2025-11-25T06:00:00Z: the fixed "time of parsing" for deterministic snapshots.
 pub const NOW_MS: i64 = 1_764_050_400_000;
@@ -47,7 +47,14 @@ pub fn parse_bytes(
     input: &[u8],
 ) -> anyhow::Result<(String, DryRunSummary)> {
     let mut out = Vec::new();
-    let summary = dry_run(config, ctx(), input, BatchLimits::default(), true, &mut out)?;
+    let summary = dry_run(
+        config,
+        ctx(),
+        Input::Stream(input),
+        BatchLimits::default(),
+        true,
+        &mut out,
+    )?;
     Ok((String::from_utf8(out)?, summary))
 }
 

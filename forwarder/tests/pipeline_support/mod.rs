@@ -230,3 +230,22 @@ impl Bed {
         .collect()
     }
 }
+
+/// `text` (a flow log with its header) as Parquet written by pyarrow, `rows` per row group
+/// (fixtures/parquet/write_parquet.py from the virtualenv `make tools` sets up).
+pub fn parquet(text: &str, rows: usize) -> anyhow::Result<Vec<u8>> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let venv = std::env::var_os("FLOWLOG_VENV")
+        .map_or_else(|| root.join(".venv"), std::path::PathBuf::from);
+    let dir = tempfile::tempdir()?;
+    let (input, output) = (dir.path().join("in.log"), dir.path().join("out.parquet"));
+    std::fs::write(&input, text)?;
+    let status = std::process::Command::new(venv.join("bin/python"))
+        .arg(root.join("fixtures/parquet/write_parquet.py"))
+        .args([&input, &output])
+        .args(["--row-group-size", &rows.to_string()])
+        .status()
+        .map_err(|e| anyhow::anyhow!("{e}: run `make tools` (pyarrow in .venv)"))?;
+    anyhow::ensure!(status.success(), "write_parquet.py failed: {status}");
+    Ok(std::fs::read(output)?)
+}

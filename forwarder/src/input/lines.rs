@@ -1,53 +1,29 @@
-//! Reading an object's bytes as lines: gzip detected by its magic bytes (multi-member streams
-//! included) or plain text, lines bounded in memory.
-//!
-//! [`parse_reader`] is the one path from bytes to records that `parse` and the pipeline share.
+//! Text objects as lines: gzip decoded (multi-member streams included) or plain text, lines
+//! bounded in memory.
 
 use std::io::{self, BufRead, BufReader};
 
 use flate2::bufread::MultiGzDecoder;
 
-use crate::batch::Batcher;
-use crate::object::{LineOutcome, ObjectParser};
-
 /// Longest line kept (1 MiB): longer lines are skipped to their end and counted unparsable,
 /// so memory stays bounded whatever the input (a flow-log line is a few hundred bytes).
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 
-/// The object's bytes could not be read to the end (records before the failure were parsed).
-#[derive(Debug, thiserror::Error)]
-#[error("{what} failed after line {line}: {source}")]
-pub struct ReadError {
-    /// "reading" or "gunzip" (truncated or corrupt gzip).
-    pub what: &'static str,
-    /// The last line completely read.
-    pub line: u64,
-    /// The I/O or decompression error.
-    pub source: io::Error,
-}
-
-/// Wraps `reader` in a gzip decoder when it starts with the gzip magic bytes `1f 8b`.
-///
-/// # Errors
-/// An I/O error while peeking at the first bytes.
-pub fn decode<'a, R: BufRead + 'a>(mut reader: R) -> io::Result<(Box<dyn BufRead + 'a>, bool)> {
-    let head = reader.fill_buf()?;
-    if head.starts_with(&[0x1f, 0x8b]) {
-        Ok((
-            Box::new(BufReader::with_capacity(
-                256 * 1024,
-                MultiGzDecoder::new(reader),
-            )),
-            true,
+/// `reader`'s text: gunzipped when `gzip`, else as it is.
+pub(crate) fn decoded<'a, R: BufRead + 'a>(reader: R, gzip: bool) -> Box<dyn BufRead + 'a> {
+    if gzip {
+        Box::new(BufReader::with_capacity(
+            256 * 1024,
+            MultiGzDecoder::new(reader),
         ))
     } else {
-        Ok((Box::new(reader), false))
+        Box::new(reader)
     }
 }
 
 /// One line from [`Lines`].
 #[derive(Debug, PartialEq, Eq)]
-pub enum Line<'a> {
+pub(crate) enum Line<'a> {
     /// The line's bytes without the `\n`.
     Text(&'a [u8]),
     /// A line longer than the limit: only its length is known.
@@ -56,7 +32,7 @@ pub enum Line<'a> {
 
 /// Splits a reader into lines without copying them when they sit whole in the reader's buffer
 /// (nearly always), else through one reused buffer; never holds more than the limit.
-pub struct Lines<R> {
+pub(crate) struct Lines<R> {
     inner: R,
     buf: Vec<u8>,
     max: usize,
@@ -68,7 +44,7 @@ pub struct Lines<R> {
 
 impl<R: BufRead> Lines<R> {
     /// Lines of `inner`, each at most `max` bytes kept.
-    pub fn new(inner: R, max: usize) -> Self {
+    pub(crate) fn new(inner: R, max: usize) -> Self {
         Self {
             inner,
             buf: Vec::with_capacity(1024),
@@ -81,7 +57,7 @@ impl<R: BufRead> Lines<R> {
     ///
     /// # Errors
     /// The reader's I/O error (e.g. a truncated gzip stream).
-    pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+    pub(crate) fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
         let start = self.lent;
         let found = match self.inner.fill_buf() {
             Ok(available) => available
@@ -153,44 +129,6 @@ fn fill<R: BufRead>(inner: &mut R) -> io::Result<&[u8]> {
 /// Position of the first `\n` (SIMD-accelerated).
 fn memchr(bytes: &[u8]) -> Option<usize> {
     memchr::memchr(b'\n', bytes)
-}
-
-/// Parses a whole object (gzip or plain) into `batcher`, calling `on_line` after every line so
-/// the caller can take sealed batches ([`Batcher::pop_ready`]) or the record just written
-/// ([`Batcher::last_record`]). Call [`Batcher::finish`] afterwards for the last batch.
-///
-/// # Errors
-/// [`ReadError`] when the bytes cannot be read or decompressed to the end; the lines before
-/// it are parsed and counted.
-pub fn parse_reader<R: BufRead>(
-    input: R,
-    parser: &mut ObjectParser<'_>,
-    batcher: &mut Batcher,
-    mut on_line: impl FnMut(&LineOutcome, &mut Batcher),
-) -> Result<(), ReadError> {
-    let (reader, gzip) = decode(input).map_err(|source| ReadError {
-        what: "reading",
-        line: 0,
-        source,
-    })?;
-    let mut lines = Lines::new(reader, MAX_LINE_BYTES);
-    loop {
-        let line_no = parser.accounting().lines;
-        let what = if gzip { "gunzip" } else { "reading" };
-        let outcome = match lines.next_line() {
-            Ok(None) => return Ok(()),
-            Ok(Some(Line::Text(text))) => parser.feed_line(text, batcher),
-            Ok(Some(Line::TooLong(bytes))) => parser.feed_too_long(bytes, MAX_LINE_BYTES),
-            Err(source) => {
-                return Err(ReadError {
-                    what,
-                    line: line_no,
-                    source,
-                });
-            }
-        };
-        on_line(&outcome, batcher);
-    }
 }
 
 #[cfg(test)]
