@@ -59,6 +59,9 @@ pub struct DeadLetterContext {
     pub key: String,
     /// Source ETag (without quotes), when known.
     pub etag: Option<String>,
+    /// Source S3 version id, on versioned buckets (part of the id: versions never collide).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
     /// 0-based index of the batch within the object.
     pub batch_index: u64,
     /// First line number (1-based) of the object in the batch.
@@ -197,6 +200,11 @@ impl DeadLetter {
             c.etag.as_deref().unwrap_or(""),
         ] {
             hash.update(part.as_bytes());
+            hash.update([0]);
+        }
+        // Unversioned objects keep the ids they always had.
+        if let Some(version) = &c.version_id {
+            hash.update(version.as_bytes());
             hash.update([0]);
         }
         hash.update(c.batch_index.to_be_bytes());

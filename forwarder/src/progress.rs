@@ -58,6 +58,10 @@ pub struct ProgressMarker {
     pub key: String,
     /// The object version this progress belongs to (ETag without quotes).
     pub etag: String,
+    /// The S3 version id the event named, on a versioned bucket: markers of versions of one
+    /// key are kept apart, so a late notification of an older version resumes its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
     /// Leading batches settled (accepted or dead-lettered): the next batch
     /// to send has this index.
     pub batches_done: u64,
@@ -81,6 +85,7 @@ impl ProgressMarker {
             bucket: bucket.to_owned(),
             key: key.to_owned(),
             etag: etag.to_owned(),
+            version_id: None,
             batches_done: 0,
             lines_done: 0,
             records_done: 0,
@@ -88,6 +93,13 @@ impl ProgressMarker {
             completed: false,
             updated_at: String::new(),
         }
+    }
+
+    /// The same marker for S3 version `version_id` (when the bucket keeps versions).
+    #[must_use]
+    pub fn with_version(mut self, version_id: Option<&str>) -> Self {
+        self.version_id = version_id.map(str::to_owned);
+        self
     }
 }
 
@@ -148,10 +160,20 @@ impl ProgressStore {
 
     /// The store key of an object's marker (a digest of bucket and key).
     pub fn marker_key(bucket: &str, key: &str) -> String {
+        Self::version_marker_key(bucket, key, None)
+    }
+
+    /// The store key of the marker of one version of an object (of the object itself when
+    /// `version_id` is `None`, as for unversioned buckets).
+    pub fn version_marker_key(bucket: &str, key: &str, version_id: Option<&str>) -> String {
         let mut hash = Sha256::new();
         hash.update(bucket.as_bytes());
         hash.update([0]);
         hash.update(key.as_bytes());
+        if let Some(version) = version_id {
+            hash.update([0]);
+            hash.update(version.as_bytes());
+        }
         format!(
             "{PROGRESS_PREFIX}{}.json",
             hex::encode(&hash.finalize()[..16])
@@ -165,16 +187,37 @@ impl ProgressStore {
     /// [`ProgressError`] when the store cannot be read (the caller may then
     /// start from zero: that only duplicates).
     pub async fn load(&self, bucket: &str, key: &str, etag: &str) -> Result<Resume, ProgressError> {
+        self.load_version(bucket, key, None, etag).await
+    }
+
+    /// As [`ProgressStore::load`], for S3 version `version_id` of the object.
+    ///
+    /// # Errors
+    /// [`ProgressError`] when the store cannot be read.
+    pub async fn load_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        etag: &str,
+    ) -> Result<Resume, ProgressError> {
         let raw = self
             .store
-            .get(&Self::marker_key(bucket, key))
+            .get(&Self::version_marker_key(bucket, key, version_id))
             .await
             .map_err(|e| self.error(bucket, key, e))?;
         let Some(raw) = raw else {
             return Ok(Resume::Start(StartReason::NoMarker));
         };
         let marker = match serde_json::from_slice::<ProgressMarker>(&raw) {
-            Ok(m) if m.format == FORMAT && m.bucket == bucket && m.key == key => m,
+            Ok(m)
+                if m.format == FORMAT
+                    && m.bucket == bucket
+                    && m.key == key
+                    && m.version_id.as_deref() == version_id =>
+            {
+                m
+            }
             Ok(m) if m.format != FORMAT => {
                 return Ok(corrupt(bucket, key, format!("unknown format {}", m.format)));
             }
@@ -202,7 +245,11 @@ impl ProgressStore {
         let body = serde_json::to_vec(&marker).unwrap_or_default();
         self.store
             .put(
-                &Self::marker_key(&marker.bucket, &marker.key),
+                &Self::version_marker_key(
+                    &marker.bucket,
+                    &marker.key,
+                    marker.version_id.as_deref(),
+                ),
                 Bytes::from(body),
             )
             .await

@@ -25,6 +25,7 @@ fn letter(batch_index: u64) -> DeadLetter {
     DeadLetter::from_batch(
         &batch,
         DeadLetterContext {
+            version_id: None,
             bucket: "logs".to_owned(),
             key: "AWSLogs/123/vpcflowlogs/x.log.gz".to_owned(),
             etag: Some("0123abcd".to_owned()),

@@ -195,12 +195,24 @@ impl Forwarder {
         objects: Vec<(String, String)>,
         on_done: impl Fn(&ObjectReport),
     ) -> Vec<ObjectReport> {
+        let objects = objects.into_iter().map(|(b, k)| (b, k, None)).collect();
+        self.forward_versions(objects, on_done).await
+    }
+
+    /// As [`Forwarder::forward_all`], each object with the S3 version its event named.
+    async fn forward_versions(
+        &self,
+        objects: Vec<(String, String, Option<String>)>,
+        on_done: impl Fn(&ObjectReport),
+    ) -> Vec<ObjectReport> {
         let abort = AtomicBool::new(false);
         let abort = &abort;
         let on_done = &on_done;
         futures::stream::iter(objects)
-            .map(|(bucket, key)| async move {
-                let report = self.forward_object_with(&bucket, &key, abort).await;
+            .map(|(bucket, key, version)| async move {
+                let report = self
+                    .forward_object_with(&bucket, &key, version.as_deref(), abort)
+                    .await;
                 on_done(&report);
                 report
             })
@@ -222,11 +234,12 @@ impl Forwarder {
         payload: serde_json::Value,
     ) -> Result<InvocationReport, InvocationError> {
         let decoded = decode_value(payload)?;
-        let objects: Vec<(String, String)> = decoded
+        // The version an event names is the version read (versioned buckets).
+        let objects = decoded
             .objects()
-            .map(|o| (o.bucket.clone(), o.key.clone()))
+            .map(|o| (o.bucket.clone(), o.key.clone(), o.version_id.clone()))
             .collect();
-        let reports = self.forward_all(objects, |_| {}).await;
+        let reports = self.forward_versions(objects, |_| {}).await;
         let failed: HashSet<(String, String)> = reports
             .iter()
             .filter(|r| r.outcome.is_failure())

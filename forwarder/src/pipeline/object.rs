@@ -20,7 +20,7 @@ use crate::input::{NumberedBatch, ReadEnd, ReadJob, read_object};
 use crate::progress::{MarkerWrite, ProgressMarker, ProgressStore, ProgressTracker, Resume};
 use crate::records::ObjectContext;
 use crate::report::{ObjectError, ObjectOutcome, ObjectReport};
-use crate::source::{ReadError, open_object};
+use crate::source::{ReadError, open_version};
 use crate::state::StateStore;
 use crate::upload::{Delivered, Disposition, UploadError};
 
@@ -34,33 +34,54 @@ struct Delivery<'a> {
     dead_letters: DeadLetterStore,
     failure: Option<ObjectError>,
     abort: &'a AtomicBool,
+    /// The S3 version read (versioned buckets): dead letters are keyed by it.
+    version_id: Option<String>,
 }
 
 impl Forwarder {
     /// Forwards one object and returns its accounting (also logged as one structured line).
     /// Never panics on bad input: every problem is an [`ObjectOutcome`].
     pub async fn forward_object(&self, bucket: &str, key: &str) -> ObjectReport {
-        self.forward_object_with(bucket, key, &AtomicBool::new(false))
+        self.forward_object_with(bucket, key, None, &AtomicBool::new(false))
             .await
     }
 
-    /// As [`Forwarder::forward_object`], stopping early once `abort` is set (by any object of
+    /// As [`Forwarder::forward_object`], for S3 version `version_id` of the object (the
+    /// version an event of a versioned bucket names; `None`: the current one).
+    pub async fn forward_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> ObjectReport {
+        self.forward_object_with(bucket, key, version_id, &AtomicBool::new(false))
+            .await
+    }
+
+    /// As [`Forwarder::forward_version`], stopping early once `abort` is set (by any object of
     /// the same run hitting a configuration error, which it then sets).
     pub(crate) async fn forward_object_with(
         &self,
         bucket: &str,
         key: &str,
+        version_id: Option<&str>,
         abort: &AtomicBool,
     ) -> ObjectReport {
         let started = Instant::now();
-        let mut report = self.run_object(bucket, key, abort).await;
+        let mut report = self.run_object(bucket, key, version_id, abort).await;
         report.seconds = started.elapsed().as_secs_f64();
         debug_assert!(report.is_balanced(), "unbalanced: {report}");
         report.emit();
         report
     }
 
-    async fn run_object(&self, bucket: &str, key: &str, abort: &AtomicBool) -> ObjectReport {
+    async fn run_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        abort: &AtomicBool,
+    ) -> ObjectReport {
         let store = self.state_store(bucket);
         if store.is_own_state_key(bucket, key) {
             return ObjectReport::new(bucket, key, ObjectOutcome::OwnState);
@@ -72,15 +93,18 @@ impl Forwarder {
             };
             return ObjectReport::new(bucket, key, ObjectOutcome::Failed(error));
         }
-        let object = match open_object(&self.s3, bucket, key, &self.settings.s3_retry).await {
+        let retry = &self.settings.s3_retry;
+        let object = match open_version(&self.s3, bucket, key, version_id, retry).await {
             Ok(object) => object,
             Err(e) => return ObjectReport::new(bucket, key, ObjectOutcome::Failed(e.into())),
         };
         let etag = object.meta.etag.clone();
+        // Markers (and dead letters) of a versioned object are kept per version.
+        let version = object.meta.version_id.clone();
         let progress = ProgressStore::new(store.clone());
         let marker_etag = etag.as_deref().unwrap_or("");
         let resume = progress
-            .load(bucket, key, marker_etag)
+            .load_version(bucket, key, version.as_deref(), marker_etag)
             .await
             .unwrap_or_else(|error| {
                 tracing::warn!(bucket, key, %error, "progress marker unreadable; starting from zero (may duplicate)");
@@ -116,7 +140,9 @@ impl Forwarder {
                 );
                 marker
             }
-            Resume::Start(_) => ProgressMarker::start(bucket, key, marker_etag),
+            Resume::Start(_) => {
+                ProgressMarker::start(bucket, key, marker_etag).with_version(version.as_deref())
+            }
         };
         let earlier_dead_letters = marker.dead_lettered_batches;
         let mut report = ObjectReport::new(bucket, key, ObjectOutcome::Delivered);
@@ -131,6 +157,7 @@ impl Forwarder {
             dead_letters: DeadLetterStore::new(store).redacting(self.config.api_key().clone()),
             failure: None,
             abort,
+            version_id: version.clone(),
         };
         let counter = object.byte_counter();
         let input = object.into_input();
@@ -228,6 +255,7 @@ impl Forwarder {
                 bucket: marker.bucket.clone(),
                 key: marker.key.clone(),
                 etag: Some(marker.etag.clone()).filter(|e| !e.is_empty()),
+                version_id: marker.version_id.clone(),
                 batch_index: 0,
                 first_line: 0,
                 last_line: 0,
@@ -332,6 +360,7 @@ impl Forwarder {
                 bucket: report.bucket.clone(),
                 key: report.key.clone(),
                 etag: report.etag.clone(),
+                version_id: delivery.version_id.clone(),
                 batch_index: batch.index,
                 first_line: batch.first_line,
                 last_line: batch.last_line,

@@ -21,6 +21,8 @@ pub(crate) struct ResumeWith {
     /// ETag of the version being read: the ranged request carries `If-Match`,
     /// so a changed object fails instead of splicing two versions.
     pub(crate) etag: String,
+    /// The S3 version being read, on versioned buckets.
+    pub(crate) version_id: Option<String>,
     pub(crate) policy: RetryPolicy,
     /// Ranged requests still allowed for this object.
     pub(crate) resumes_left: u32,
@@ -86,6 +88,7 @@ impl CountingBody {
         let client = resume.client.clone();
         let (bucket, key) = (self.bucket.clone(), self.key.clone());
         let if_match = format!("\"{}\"", resume.etag);
+        let version_id = resume.version_id.clone();
         let offset = self.counter.get();
         tracing::warn!(%bucket, %key, offset, ?wait, "S3 body broke; resuming with a ranged GetObject");
         Some(Box::pin(async move {
@@ -94,6 +97,7 @@ impl CountingBody {
                 .get_object()
                 .bucket(&bucket)
                 .key(&key)
+                .set_version_id(version_id)
                 .range(format!("bytes={offset}-"))
                 .if_match(if_match)
                 .customize()

@@ -53,6 +53,8 @@ pub struct ObjectMeta {
     pub etag: Option<String>,
     /// Stored size in bytes (`Content-Length`), if sent.
     pub size: Option<u64>,
+    /// The S3 version read, when the bucket keeps versions (or the event named one).
+    pub version_id: Option<String>,
     /// `Last-Modified`, if sent.
     pub last_modified: Option<SystemTime>,
     /// The file format the first bytes show (never the key's suffix).
@@ -121,6 +123,7 @@ impl S3Object {
             bucket: self.meta.bucket,
             key: self.meta.key,
             etag: self.meta.etag,
+            version_id: self.meta.version_id,
             size: self.meta.size.unwrap_or(0),
             policy: self.policy,
             counter: self.counter,
@@ -141,17 +144,33 @@ impl S3Object {
 /// # Errors
 /// [`SourceError`] naming the object: missing key or bucket, denied access
 /// (not retried), or the last failure once `policy.max_attempts` are spent.
-#[tracing::instrument(skip(client, policy))]
 pub async fn open_object(
     client: &Client,
     bucket: &str,
     key: &str,
     policy: &RetryPolicy,
 ) -> Result<S3Object, SourceError> {
+    open_version(client, bucket, key, None, policy).await
+}
+
+/// As [`open_object`], for S3 version `version_id` of the object when given (what an event
+/// of a versioned bucket names): that version is read, whatever is current by then, and so
+/// are the ranges and resumed reads that follow.
+///
+/// # Errors
+/// As [`open_object`]; a version that no longer exists is `NoSuchVersion` from S3.
+#[tracing::instrument(skip(client, policy))]
+pub async fn open_version(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    version_id: Option<&str>,
+    policy: &RetryPolicy,
+) -> Result<S3Object, SourceError> {
     let max = policy.max_attempts.max(1);
     let mut attempt = 1;
     loop {
-        let failure = match try_open(client, bucket, key, attempt, policy).await {
+        let failure = match try_open(client, bucket, key, version_id, attempt, policy).await {
             Ok(object) => return Ok(object),
             Err(failure) => failure,
         };
@@ -169,6 +188,7 @@ async fn try_open(
     client: &Client,
     bucket: &str,
     key: &str,
+    version_id: Option<&str>,
     attempt: u32,
     policy: &RetryPolicy,
 ) -> Result<S3Object, retry::Failure> {
@@ -176,6 +196,7 @@ async fn try_open(
         .get_object()
         .bucket(bucket)
         .key(key)
+        .set_version_id(version_id.map(str::to_owned))
         .customize()
         .config_override(
             aws_sdk_s3::config::Builder::default().retry_config(RetryConfig::disabled()),
@@ -187,6 +208,7 @@ async fn try_open(
     let resume = output.e_tag.as_deref().map(|etag| ResumeWith {
         client: client.clone(),
         etag: etag.trim_matches('"').to_owned(),
+        version_id: version_id.map(str::to_owned),
         policy: *policy,
         resumes_left: policy.max_attempts.saturating_sub(1),
     });
@@ -223,6 +245,10 @@ async fn try_open(
         key: key.to_owned(),
         etag: output.e_tag.map(|e| e.trim_matches('"').to_owned()),
         size: output.content_length.and_then(|n| u64::try_from(n).ok()),
+        version_id: output
+            .version_id
+            .or_else(|| version_id.map(str::to_owned))
+            .filter(|v| v != "null"),
         last_modified: output
             .last_modified
             .and_then(|t| SystemTime::try_from(t).ok()),

@@ -20,6 +20,8 @@ pub struct S3Ranges {
     pub(crate) key: String,
     /// ETag of the version being read (`If-Match`): a changed object fails, never mixes.
     pub(crate) etag: Option<String>,
+    /// The S3 version read, on versioned buckets.
+    pub(crate) version_id: Option<String>,
     pub(crate) size: u64,
     pub(crate) policy: RetryPolicy,
     pub(crate) counter: ByteCounter,
@@ -80,6 +82,7 @@ impl S3Ranges {
             .get_object()
             .bucket(&self.bucket)
             .key(&self.key)
+            .set_version_id(self.version_id.clone())
             .range(format!("bytes={start}-{end}"));
         if let Some(etag) = &self.etag {
             request = request.if_match(format!("\"{etag}\""));
