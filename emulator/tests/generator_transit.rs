@@ -28,8 +28,11 @@ fn options(minutes: i64, accounts: &[&str]) -> GenerateOptions {
     }
 }
 
-/// Every data line of every object, by object, as field name → token maps.
-fn rows(generated: &Generated) -> anyhow::Result<Vec<(String, Vec<HashMap<String, String>>)>> {
+/// One data line as field name → token.
+type Row = HashMap<String, String>;
+
+/// Every data line of every object, by object key.
+fn rows(generated: &Generated) -> anyhow::Result<Vec<(String, Vec<Row>)>> {
     let mut out = Vec::new();
     for object in &generated.objects {
         let text = gunzip(&object.body)?;
