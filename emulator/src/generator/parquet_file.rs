@@ -283,7 +283,11 @@ impl ParquetFile {
             }
             column.definitions.push(1);
             match &mut column.values {
-                Values::Int32(v) => v.push(i32::try_from(parse_int(token)).unwrap_or(i32::MAX)),
+                Values::Int32(v) => {
+                    let value = parse_int(token);
+                    debug_assert!(i32::try_from(value).is_ok(), "{value} in an INT32 column");
+                    v.push(i32::try_from(value).unwrap_or(i32::MAX));
+                }
                 Values::Int64(v) => v.push(parse_int(token)),
                 Values::String { data, ends } => {
                     data.extend_from_slice(token);

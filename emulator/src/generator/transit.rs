@@ -207,11 +207,11 @@ impl TgwLineWriter<'_> {
         let dst = r.dst_attachment.map(|d| &t.attachments[d as usize]);
         let ok = r.status == Status::Ok;
         let az = usize::from(r.az);
-        let vpc_account = |a: &super::transit::Attachment| {
+        let vpc_account = |a: &Attachment| {
             let vpc = &self.topology.vpcs[a.vpc];
             self.topology.sources[vpc.source].account_id.as_bytes()
         };
-        let vpc_id = |a: &super::transit::Attachment| self.topology.vpcs[a.vpc].id.as_bytes();
+        let vpc_id = |a: &Attachment| self.topology.vpcs[a.vpc].id.as_bytes();
         for (i, field) in self.format.fields().iter().enumerate() {
             if i > 0 {
                 buf.push(b' ');
