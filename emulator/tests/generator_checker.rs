@@ -1,5 +1,6 @@
-//! The invariant checker itself: it accepts AWS's own sample lines and rejects broken ones, so a
-//! green run of the generator tests means something.
+//! The invariant checker itself: it accepts AWS's own sample lines (and transit-gateway records
+//! written from AWS's field descriptions) and rejects broken ones, so a green run of the
+//! generator tests means something.
 
 mod generator_support;
 
@@ -47,5 +48,88 @@ fn the_checker_rejects_lines_that_break_an_invariant() -> anyhow::Result<()> {
             "the checker accepted {what}: {line}"
         );
     }
+    Ok(())
+}
+
+const TGW_HEADER: &str = "version resource-type account-id tgw-id tgw-attachment-id tgw-src-vpc-account-id tgw-dst-vpc-account-id tgw-src-vpc-id tgw-dst-vpc-id tgw-src-subnet-id tgw-dst-subnet-id tgw-src-eni tgw-dst-eni tgw-src-az-id tgw-dst-az-id tgw-pair-attachment-id srcaddr dstaddr srcport dstport protocol packets bytes start end log-status type packets-lost-no-route packets-lost-blackhole packets-lost-mtu-exceeded packets-lost-ttl-expired tcp-flags region flow-direction pkt-src-aws-service pkt-dst-aws-service";
+const TGW_INGRESS: &str = "6 TransitGateway 123456789012 tgw-0a1b2c3d4e5f6a7b8 tgw-attach-0a1b2c3d4e5f6a7b8 123456789012 210987654321 vpc-0a1b2c3d4e5f6a7b8 vpc-1a1b2c3d4e5f6a7b8 subnet-0a1b2c3d4e5f6a7b8 subnet-1a1b2c3d4e5f6a7b8 eni-0a1b2c3d4e5f6a7b8 eni-1a1b2c3d4e5f6a7b8 use1-az1 use1-az1 tgw-attach-1a1b2c3d4e5f6a7b8 10.0.1.10 10.1.2.20 49152 443 6 12 4200 1768464010 1768464050 OK IPv4 0 0 0 0 26 us-east-1 ingress - -";
+const TGW_NODATA: &str = "6 TransitGateway 123456789012 tgw-0a1b2c3d4e5f6a7b8 tgw-attach-0a1b2c3d4e5f6a7b8 - - - - - - - - - - - - - - - - - - 1768464002 1768464058 NODATA - - - - - - us-east-1 - - -";
+
+fn tgw_expect() -> Expect {
+    Expect {
+        version: 6,
+        aggregation: 60,
+        window_start: 1_768_464_000,
+    }
+}
+
+#[test]
+fn the_checker_accepts_transit_gateway_records() -> anyhow::Result<()> {
+    let header: Vec<&str> = TGW_HEADER.split(' ').collect();
+    check_line(&header, TGW_INGRESS, &tgw_expect())?;
+    check_line(&header, TGW_NODATA, &tgw_expect())?;
+    let dropped = TGW_INGRESS
+        .replace(
+            "210987654321 vpc-0a1b2c3d4e5f6a7b8 vpc-1a1b2c3d4e5f6a7b8 subnet-0a1b2c3d4e5f6a7b8 subnet-1a1b2c3d4e5f6a7b8 eni-0a1b2c3d4e5f6a7b8 eni-1a1b2c3d4e5f6a7b8 use1-az1 use1-az1 tgw-attach-1a1b2c3d4e5f6a7b8",
+            "- vpc-0a1b2c3d4e5f6a7b8 - subnet-0a1b2c3d4e5f6a7b8 - eni-0a1b2c3d4e5f6a7b8 - use1-az1 - -",
+        )
+        .replace(" OK IPv4 0 0 0 0 26 ", " OK IPv4 12 0 0 0 2 ");
+    check_line(&header, &dropped, &tgw_expect())
+}
+
+#[test]
+fn the_checker_rejects_transit_gateway_records_that_break_an_invariant() -> anyhow::Result<()> {
+    let header: Vec<&str> = TGW_HEADER.split(' ').collect();
+    let broken = [
+        (
+            "6 TransitGateway ",
+            "6 TransitGatewayX ",
+            "unknown resource-type",
+        ),
+        ("tgw-0a1b2c3d4e5f6a7b8 ", "tgw-0a1b ", "short tgw-id"),
+        (
+            "tgw-attach-1a1b2c3d4e5f6a7b8 10.0.1.10",
+            "tgw-attach-0a1b2c3d4e5f6a7b8 10.0.1.10",
+            "the pair is the attachment",
+        ),
+        (
+            "tgw-attach-1a1b2c3d4e5f6a7b8 10.0.1.10",
+            "- 10.0.1.10",
+            "a dropped flow with a destination",
+        ),
+        (
+            " 0 0 0 0 26 us-east-1 ingress",
+            " 0 0 3 0 26 us-east-1 egress",
+            "loss on egress",
+        ),
+        (" 0 0 0 0 26 ", " 0 0 13 0 26 ", "more lost than sent"),
+        (" 26 us-east-1", " 64 us-east-1", "an unknown TCP flag"),
+        (
+            "1768464050 OK",
+            "1768464070 OK",
+            "start/end across a minute",
+        ),
+        (
+            "use1-az1 use1-az1",
+            "euw1-az1 use1-az1",
+            "an AZ of another region",
+        ),
+        ("6 TransitGateway", "7 TransitGateway", "a version above 6"),
+    ];
+    for (from, to, what) in broken {
+        let line = TGW_INGRESS.replacen(from, to, 1);
+        ensure!(line != TGW_INGRESS, "{what}: pattern {from:?} not found");
+        ensure!(
+            check_line(&header, &line, &tgw_expect()).is_err(),
+            "the checker accepted {what}: {line}"
+        );
+    }
+    let renamed = TGW_HEADER.replace(" type ", " action ");
+    let with_action: Vec<&str> = renamed.split(' ').collect();
+    let line = TGW_INGRESS.replace(" OK IPv4 ", " OK ACCEPT ");
+    ensure!(
+        check_line(&with_action, &line, &tgw_expect()).is_err(),
+        "the checker accepted an action in a transit-gateway record"
+    );
     Ok(())
 }

@@ -8,6 +8,11 @@
 //! [`line_digest`]. The expected side is the multiset of the generated lines' digests, so
 //! missing, extra and duplicated records are all told apart; the manifest's counts (by action
 //! and log-status) and additive records digest are checked too.
+//!
+//! Objects are read back as text whatever their file format ([`object_text`]: a Parquet object
+//! gives its header and one line per row, nulls as `-`), so Parquet and transit-gateway objects
+//! take part like gzip text. Transit-gateway records have no `action`: the manifest and the
+//! received tally both count them under `-`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -16,7 +21,7 @@ use std::io::Read as _;
 use anyhow::{Context as _, bail, ensure};
 use flate2::read::MultiGzDecoder;
 use flowlog_emulator::generator::{
-    ByAction, ByLogStatus, FlowLogObject, Generated, RecordsDigest, line_digest,
+    ByAction, ByLogStatus, FlowLogObject, Generated, RecordsDigest, line_digest, object_text,
 };
 use serde_json::Value;
 
@@ -102,8 +107,8 @@ impl GroundTruth {
     /// Adds a generation run: its objects' lines and its manifest's totals.
     ///
     /// # Errors
-    /// When a body does not gunzip or its header is missing, or when a manifest entry
-    /// disagrees with its own object (the generator's bug, not the forwarder's).
+    /// When a body does not read back (gzip or Parquet) or its header is missing, or when a
+    /// manifest entry disagrees with its own object (the generator's bug, not the forwarder's).
     pub fn add_run(&mut self, run: &Generated) -> anyhow::Result<()> {
         for object in &run.objects {
             self.add_object(object)?;
@@ -118,7 +123,7 @@ impl GroundTruth {
     }
 
     fn add_object(&mut self, object: &FlowLogObject) -> anyhow::Result<()> {
-        let text = gunzip(&object.body)
+        let text = object_text(&object.body)
             .with_context(|| format!("s3://{}/{}", object.bucket, object.key))?;
         let mut lines = text.lines();
         let header: Vec<String> = lines

@@ -7,16 +7,18 @@ use anyhow::Context as _;
 use futures::StreamExt as _;
 
 use super::destination::{Destination, KeyLayout};
-use super::fields::LogFormat;
+use super::fields::{LogFormat, ResourceType};
 use super::live::{LiveOptions, live};
 use super::manifest::Manifest;
 use super::options::{
     FlowLogService, GenerateOptions, TrafficOptions, parse_duration, parse_size, parse_start,
 };
 use super::output::{S3Target, put_object, s3_client, write_to_dir};
+use super::parquet_file::{DEFAULT_ROW_GROUP_ROWS, ParquetOptions};
 use super::service::{FlowLogObject, ObjectStream};
 
-/// `flowlog-emulator generate`: VPC Flow Logs objects under their real S3 keys.
+/// `flowlog-emulator generate`: VPC (or transit-gateway) flow-log objects under their real S3
+/// keys, as gzip text or Parquet.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GenerateArgs {
     /// Seed of all randomness: same seed and options give byte-identical objects and manifest.
@@ -28,12 +30,27 @@ pub struct GenerateArgs {
     /// Simulated length: 90s, 5m, 1h, 2h30m, 1d.
     #[arg(long, default_value = "1h")]
     pub duration: String,
-    /// Traffic filter: ALL, ACCEPT or REJECT.
+    /// What the flow log is created on: vpc, or transit-gateway (traffic between the VPCs
+    /// through a transit gateway per region; version 6 fields, no action, 60 s only).
+    #[arg(long, default_value = "vpc")]
+    pub resource_type: String,
+    /// Traffic filter: ALL, ACCEPT or REJECT (transit-gateway logs: ALL only).
     #[arg(long, default_value = "ALL")]
     pub filter: String,
-    /// `default` or a custom format such as '${version} ${srcaddr} ${dstaddr}'.
+    /// `default` (the resource type's default format) or a custom format such as
+    /// '${version} ${srcaddr} ${dstaddr}'.
     #[arg(long, default_value = "default")]
     pub format: String,
+    /// File format of the objects: plain-text (gzip, keys ending .log.gz) or parquet (keys
+    /// ending .log.parquet).
+    #[arg(long, default_value = "plain-text")]
+    pub file_format: String,
+    /// Page codec of Parquet objects: none, snappy, gzip or zstd.
+    #[arg(long, default_value = "gzip")]
+    pub parquet_compression: String,
+    /// Rows per Parquet row group.
+    #[arg(long, default_value_t = DEFAULT_ROW_GROUP_ROWS)]
+    pub row_group_rows: usize,
     /// Destination ARN with optional subfolder.
     #[arg(long, default_value = "arn:aws:s3:::flowlogs-demo/")]
     pub destination: String,
@@ -43,13 +60,15 @@ pub struct GenerateArgs {
     /// Hourly partitions.
     #[arg(long)]
     pub hourly: bool,
-    /// Aggregation interval in seconds: 60 or 600.
-    #[arg(long, default_value_t = 600)]
-    pub aggregation: u32,
+    /// Aggregation interval in seconds: 60 or 600 (default 600; transit-gateway logs: 60 only,
+    /// their default).
+    #[arg(long)]
+    pub aggregation: Option<u32>,
     /// Start a new file before one exceeds this uncompressed size (e.g. 75MB, 64KiB).
     #[arg(long, default_value = "75MiB")]
     pub rotate_size: String,
-    /// gzip level 0-9 (3: ~0.7-0.9 M records/s per core measured; 6: ~0.38 M, 6 % smaller).
+    /// gzip level 0-9, of text objects and of Parquet's GZIP pages (3: ~0.7-0.9 M records/s per
+    /// core measured for text; 6: ~0.38 M, 6 % smaller).
     #[arg(long, default_value_t = 3)]
     pub gzip_level: u32,
     /// Flow-log owner account (repeat for several flow logs).
@@ -122,11 +141,17 @@ impl GenerateArgs {
             None if self.live => chrono::Utc::now().timestamp(),
             None => chrono::Utc::now().timestamp() - duration_secs,
         };
+        let resource_type: ResourceType = self.resource_type.parse()?;
+        let aggregation = self.aggregation.unwrap_or(match resource_type {
+            ResourceType::Vpc => 600,
+            ResourceType::TransitGateway => 60,
+        });
         Ok(GenerateOptions {
             seed: self.seed,
             start,
             duration_secs,
             service: FlowLogService {
+                resource_type,
                 account_ids: self.account_ids.clone(),
                 regions: self.regions.clone(),
                 filter: self.filter.parse()?,
@@ -136,7 +161,12 @@ impl GenerateArgs {
                     hive: self.hive,
                     hourly: self.hourly,
                 },
-                aggregation: self.aggregation,
+                file_format: self.file_format.parse()?,
+                parquet: ParquetOptions {
+                    compression: self.parquet_compression.parse()?,
+                    row_group_rows: self.row_group_rows,
+                },
+                aggregation,
                 rotate_bytes: parse_size(&self.rotate_size)?,
                 gzip_level: self.gzip_level,
                 writers: self.writers,
@@ -229,8 +259,9 @@ pub async fn run(args: GenerateArgs) -> anyhow::Result<()> {
             .with_context(|| format!("cannot write the manifest {}", path.display()))?;
     }
     eprintln!(
-        "generated {} objects, {} records ({} gzip bytes) from {} for {} s",
+        "generated {} {} objects, {} records ({} bytes) from {} for {} s",
         manifest.totals.objects,
+        manifest.options.file_format,
         manifest.totals.records,
         manifest.totals.gzip_bytes,
         manifest.options.start,

@@ -1,5 +1,6 @@
 //! Where the service writes: the destination ARN (bucket and optional subfolder) and the S3 key
-//! layout (plain or Hive-compatible, daily or hourly partitions, 5-minute file names).
+//! layout (plain or Hive-compatible, daily or hourly partitions, 5-minute file names ending
+//! `.log.gz` or `.log.parquet`).
 
 use std::fmt::Write as _;
 use std::str::FromStr;
@@ -7,6 +8,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Datelike, Timelike};
 
 use super::error::ConfigError;
+use super::options::FileFormat;
 
 /// A validated `arn:aws:s3:::bucket[/subfolder/]` destination.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,6 +133,8 @@ pub struct KeyParts<'a> {
     pub window_start: i64,
     /// The file's hash (written as 8 hex digits).
     pub hash: u32,
+    /// Decides the key's ending, `.log.gz` or `.log.parquet`.
+    pub file_format: FileFormat,
 }
 
 impl KeyLayout {
@@ -168,14 +172,15 @@ impl KeyLayout {
         }
         let _ = write!(
             key,
-            "{account}_vpcflowlogs_{region}_{}_{:04}{:02}{:02}T{:02}{:02}Z_{:08x}.log.gz",
+            "{account}_vpcflowlogs_{region}_{}_{:04}{:02}{:02}T{:02}{:02}Z_{:08x}{}",
             parts.flow_log_id,
             t.year(),
             t.month(),
             t.day(),
             t.hour(),
             t.minute(),
-            parts.hash
+            parts.hash,
+            parts.file_format.key_suffix()
         );
         key
     }
@@ -233,6 +238,7 @@ mod tests {
             flow_log_id: "fl-1234abcd",
             window_start: 1_529_511_600, // 2018-06-20T16:20:00Z
             hash: 0xfe12_3456,
+            file_format: FileFormat::PlainText,
         };
         let name = "123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20180620T1620Z_fe123456.log.gz";
         let table = [
@@ -263,6 +269,14 @@ mod tests {
                 key,
                 format!("logs/{dir}{name}"),
                 "hive={hive} hourly={hourly}"
+            );
+            let parquet = KeyParts {
+                file_format: FileFormat::Parquet,
+                ..parts
+            };
+            assert_eq!(
+                KeyLayout { hive, hourly }.key("logs/", &parquet),
+                format!("logs/{dir}{}", name.replace(".log.gz", ".log.parquet")),
             );
         }
     }

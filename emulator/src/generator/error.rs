@@ -77,6 +77,20 @@ pub enum ConfigError {
     },
 }
 
+/// An object body that cannot be read back as flow-log text.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadBackError {
+    /// The gzip stream does not decode.
+    #[error("not a readable gzip flow-log object: {0}")]
+    Gzip(std::io::Error),
+    /// The Parquet file does not decode, or holds a column type flow logs do not use.
+    #[error("not a readable Parquet flow-log object: {0}")]
+    Parquet(String),
+    /// Plain text that is not UTF-8.
+    #[error("not UTF-8 text: {0}")]
+    Text(String),
+}
+
 /// A failure while delivering generated objects somewhere.
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {

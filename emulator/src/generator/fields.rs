@@ -1,9 +1,13 @@
-//! The field catalogue of VPC Flow Logs as the generator knows it, and log formats built from it.
+//! The field catalogue of VPC and transit-gateway flow logs as the generator knows it, and log
+//! formats built from it.
 //!
 //! The emulator must not depend on the forwarder, so this is its own list: each field's
-//! `${name}`, the format version that introduced it, and a [`Field`] the line writer matches on.
+//! `${name}`, the format version that introduced it, and a [`Field`] the line writers match on.
+//! [`CATALOGUE`] lists the fields of VPC flow logs, [`TRANSIT_GATEWAY_CATALOGUE`] the fields only
+//! transit-gateway flow logs have; [`Field::is_available_in`] says which a resource type takes.
 
 use std::fmt;
+use std::str::FromStr;
 
 use super::error::ConfigError;
 
@@ -51,9 +55,28 @@ pub enum Field {
     EcsTaskArn,
     EcsTaskId,
     RejectReason,
+    ResourceType,
+    TgwId,
+    TgwAttachmentId,
+    TgwSrcVpcAccountId,
+    TgwDstVpcAccountId,
+    TgwSrcVpcId,
+    TgwDstVpcId,
+    TgwSrcSubnetId,
+    TgwDstSubnetId,
+    TgwSrcEni,
+    TgwDstEni,
+    TgwSrcAzId,
+    TgwDstAzId,
+    TgwPairAttachmentId,
+    PacketsLostNoRoute,
+    PacketsLostBlackhole,
+    PacketsLostMtuExceeded,
+    PacketsLostTtlExpired,
 }
 
-/// Every field with its name and the version that introduced it (the catalogue).
+/// Every field of VPC flow logs with its name and the version that introduced it, in the order
+/// of the AWS documentation (the catalogue).
 pub const CATALOGUE: &[(Field, &str, u8)] = &[
     (Field::Version, "version", 2),
     (Field::AccountId, "account-id", 2),
@@ -105,26 +128,138 @@ pub const CATALOGUE: &[(Field, &str, u8)] = &[
     (Field::RejectReason, "reject-reason", 8),
 ];
 
+/// The fields only transit-gateway flow logs have (all version 6), in the order of their default
+/// format. They continue [`Field`]'s numbering after [`CATALOGUE`].
+pub const TRANSIT_GATEWAY_CATALOGUE: &[(Field, &str, u8)] = &[
+    (Field::ResourceType, "resource-type", 6),
+    (Field::TgwId, "tgw-id", 6),
+    (Field::TgwAttachmentId, "tgw-attachment-id", 6),
+    (Field::TgwSrcVpcAccountId, "tgw-src-vpc-account-id", 6),
+    (Field::TgwDstVpcAccountId, "tgw-dst-vpc-account-id", 6),
+    (Field::TgwSrcVpcId, "tgw-src-vpc-id", 6),
+    (Field::TgwDstVpcId, "tgw-dst-vpc-id", 6),
+    (Field::TgwSrcSubnetId, "tgw-src-subnet-id", 6),
+    (Field::TgwDstSubnetId, "tgw-dst-subnet-id", 6),
+    (Field::TgwSrcEni, "tgw-src-eni", 6),
+    (Field::TgwDstEni, "tgw-dst-eni", 6),
+    (Field::TgwSrcAzId, "tgw-src-az-id", 6),
+    (Field::TgwDstAzId, "tgw-dst-az-id", 6),
+    (Field::TgwPairAttachmentId, "tgw-pair-attachment-id", 6),
+    (Field::PacketsLostNoRoute, "packets-lost-no-route", 6),
+    (Field::PacketsLostBlackhole, "packets-lost-blackhole", 6),
+    (
+        Field::PacketsLostMtuExceeded,
+        "packets-lost-mtu-exceeded",
+        6,
+    ),
+    (Field::PacketsLostTtlExpired, "packets-lost-ttl-expired", 6),
+];
+
+/// The VPC fields that transit-gateway flow logs share (they have no `action`, no ENI, instance
+/// or subnet of their own).
+const SHARED_WITH_TRANSIT_GATEWAY: &[Field] = &[
+    Field::Version,
+    Field::AccountId,
+    Field::Srcaddr,
+    Field::Dstaddr,
+    Field::Srcport,
+    Field::Dstport,
+    Field::Protocol,
+    Field::Packets,
+    Field::Bytes,
+    Field::Start,
+    Field::End,
+    Field::LogStatus,
+    Field::Type,
+    Field::TcpFlags,
+    Field::Region,
+    Field::FlowDirection,
+    Field::PktSrcAwsService,
+    Field::PktDstAwsService,
+];
+
+/// What a flow log is created on (`CreateFlowLogs`' resource type, as the generator's option).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ResourceType {
+    /// VPCs (and so their ENIs): the VPC flow-log fields, versions 2 to 8.
+    #[default]
+    Vpc,
+    /// A transit gateway or its attachments: the version 6 transit-gateway fields.
+    TransitGateway,
+}
+
+impl ResourceType {
+    /// The option value: `vpc` or `transit-gateway`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Vpc => "vpc",
+            Self::TransitGateway => "transit-gateway",
+        }
+    }
+}
+
+impl FromStr for ResourceType {
+    type Err = ConfigError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "vpc" => Ok(Self::Vpc),
+            "transit-gateway" | "transitgateway" | "tgw" => Ok(Self::TransitGateway),
+            _ => Err(ConfigError::Range {
+                name: "resource-type",
+                value: s.to_owned(),
+                reason: "expected vpc or transit-gateway".into(),
+            }),
+        }
+    }
+}
+
+impl fmt::Display for ResourceType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Field {
+    fn entry(self) -> &'static (Field, &'static str, u8) {
+        let i = self as usize;
+        CATALOGUE
+            .get(i)
+            .unwrap_or_else(|| &TRANSIT_GATEWAY_CATALOGUE[i - CATALOGUE.len()])
+    }
+
     /// The hyphenated name used in `${…}` and in the header line.
     #[must_use]
     pub fn name(self) -> &'static str {
-        CATALOGUE[self as usize].1
+        self.entry().1
     }
 
     /// The format version that introduced the field.
     #[must_use]
     pub fn version(self) -> u8 {
-        CATALOGUE[self as usize].2
+        self.entry().2
     }
 
-    /// Looks a field up by its hyphenated name.
+    /// Looks a field up by its hyphenated name (VPC and transit-gateway fields).
     #[must_use]
     pub fn from_name(name: &str) -> Option<Field> {
         CATALOGUE
             .iter()
+            .chain(TRANSIT_GATEWAY_CATALOGUE)
             .find(|(_, n, _)| *n == name)
             .map(|(f, _, _)| *f)
+    }
+
+    /// Whether flow logs of `resource` can carry this field (CreateFlowLogs refuses the others).
+    #[must_use]
+    pub fn is_available_in(self, resource: ResourceType) -> bool {
+        let transit_only = self as usize >= CATALOGUE.len();
+        match resource {
+            ResourceType::Vpc => !transit_only,
+            ResourceType::TransitGateway => {
+                transit_only || SHARED_WITH_TRANSIT_GATEWAY.contains(&self)
+            }
+        }
     }
 }
 
@@ -134,10 +269,16 @@ impl fmt::Display for Field {
     }
 }
 
-/// The AWS default format string (version 2), which cannot be changed.
+/// The AWS default format string of VPC flow logs (version 2), which cannot be changed.
 pub const DEFAULT_FORMAT: &str = "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}";
 
+/// The default format of transit-gateway flow logs (version 6: every field, in AWS's order).
+pub const TRANSIT_GATEWAY_DEFAULT_FORMAT: &str = "${version} ${resource-type} ${account-id} ${tgw-id} ${tgw-attachment-id} ${tgw-src-vpc-account-id} ${tgw-dst-vpc-account-id} ${tgw-src-vpc-id} ${tgw-dst-vpc-id} ${tgw-src-subnet-id} ${tgw-dst-subnet-id} ${tgw-src-eni} ${tgw-dst-eni} ${tgw-src-az-id} ${tgw-dst-az-id} ${tgw-pair-attachment-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${log-status} ${type} ${packets-lost-no-route} ${packets-lost-blackhole} ${packets-lost-mtu-exceeded} ${packets-lost-ttl-expired} ${tcp-flags} ${region} ${flow-direction} ${pkt-src-aws-service} ${pkt-dst-aws-service}";
+
 /// A validated log format: which fields each line carries, in order, and its version.
+///
+/// `default` stands for the default format of the flow log's resource type: [`LogFormat::parse`]
+/// gives the VPC one, and [`LogFormat::for_resource`] turns it into the transit-gateway one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogFormat {
     fields: Vec<Field>,
@@ -157,6 +298,85 @@ impl LogFormat {
         }
     }
 
+    /// The transit-gateway default format: version 6, thirty-six fields.
+    #[must_use]
+    pub fn transit_gateway_default() -> Self {
+        use Field::*;
+        let fields = vec![
+            Version,
+            ResourceType,
+            AccountId,
+            TgwId,
+            TgwAttachmentId,
+            TgwSrcVpcAccountId,
+            TgwDstVpcAccountId,
+            TgwSrcVpcId,
+            TgwDstVpcId,
+            TgwSrcSubnetId,
+            TgwDstSubnetId,
+            TgwSrcEni,
+            TgwDstEni,
+            TgwSrcAzId,
+            TgwDstAzId,
+            TgwPairAttachmentId,
+            Srcaddr,
+            Dstaddr,
+            Srcport,
+            Dstport,
+            Protocol,
+            Packets,
+            Bytes,
+            Start,
+            End,
+            LogStatus,
+            Type,
+            PacketsLostNoRoute,
+            PacketsLostBlackhole,
+            PacketsLostMtuExceeded,
+            PacketsLostTtlExpired,
+            TcpFlags,
+            Region,
+            FlowDirection,
+            PktSrcAwsService,
+            PktDstAwsService,
+        ];
+        Self {
+            fields,
+            version: 6,
+            default: true,
+        }
+    }
+
+    /// This format as a flow log on `resource` has it: `default` becomes that resource's default
+    /// format; a custom format must name only fields the resource type has.
+    ///
+    /// # Errors
+    /// [`ConfigError::Format`] naming the first field the resource type does not have.
+    pub fn for_resource(&self, resource: ResourceType) -> Result<Self, ConfigError> {
+        if self.default {
+            return Ok(match resource {
+                ResourceType::Vpc => Self::default_format(),
+                ResourceType::TransitGateway => Self::transit_gateway_default(),
+            });
+        }
+        if let Some(field) = self.fields.iter().find(|f| !f.is_available_in(resource)) {
+            let available: Vec<&str> = CATALOGUE
+                .iter()
+                .chain(TRANSIT_GATEWAY_CATALOGUE)
+                .filter(|(f, _, _)| f.is_available_in(resource))
+                .map(|(_, n, _)| *n)
+                .collect();
+            return Err(ConfigError::Format {
+                format: self.to_format_string(),
+                reason: format!(
+                    "field `{field}` is not available in {resource} flow logs; their fields are: {}",
+                    available.join(", ")
+                ),
+            });
+        }
+        Ok(self.clone())
+    }
+
     /// Parses `default` or a custom `${field} ${field}` string the way CreateFlowLogs validates it.
     ///
     /// # Errors
@@ -166,6 +386,10 @@ impl LogFormat {
         if text == "default" || text == DEFAULT_FORMAT {
             return Ok(Self::default_format());
         }
+        Self::parse_fields(text)
+    }
+
+    fn parse_fields(text: &str) -> Result<Self, ConfigError> {
         let bad = |reason: String| ConfigError::Format {
             format: text.to_owned(),
             reason,
@@ -250,6 +474,7 @@ impl LogFormat {
 fn known_names() -> String {
     CATALOGUE
         .iter()
+        .chain(TRANSIT_GATEWAY_CATALOGUE)
         .map(|(_, n, _)| *n)
         .collect::<Vec<_>>()
         .join(", ")
@@ -261,8 +486,65 @@ mod tests {
 
     #[test]
     fn catalogue_order_matches_the_enum() {
-        for (i, (field, _, _)) in CATALOGUE.iter().enumerate() {
+        for (i, (field, name, _)) in CATALOGUE
+            .iter()
+            .chain(TRANSIT_GATEWAY_CATALOGUE)
+            .enumerate()
+        {
             assert_eq!(*field as usize, i, "{field:?}");
+            assert_eq!(Field::from_name(name), Some(*field), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_transit_gateway_default_format_has_aws_fields_and_version_6() {
+        let tgw = LogFormat::transit_gateway_default();
+        assert_eq!(tgw.fields().len(), 36);
+        assert_eq!(tgw.version(), 6);
+        assert!(tgw.is_default());
+        assert_eq!(tgw.to_format_string(), "default");
+        assert!(!tgw.fields().contains(&Field::Action));
+        let spelled = LogFormat::parse(TRANSIT_GATEWAY_DEFAULT_FORMAT).map(|f| f.fields().to_vec());
+        assert_eq!(spelled.ok().as_deref(), Some(tgw.fields()));
+        assert_eq!(
+            LogFormat::parse("default")
+                .and_then(|f| f.for_resource(ResourceType::TransitGateway))
+                .ok(),
+            Some(tgw)
+        );
+        assert_eq!(
+            LogFormat::parse(TRANSIT_GATEWAY_DEFAULT_FORMAT)
+                .map(|f| f.version())
+                .ok(),
+            Some(6)
+        );
+    }
+
+    #[test]
+    fn formats_name_only_fields_of_their_resource_type() {
+        let table = [
+            ("${srcaddr} ${tgw-id}", ResourceType::TransitGateway, None),
+            ("${srcaddr} ${tgw-id}", ResourceType::Vpc, Some("`tgw-id`")),
+            ("${action}", ResourceType::TransitGateway, Some("`action`")),
+            (
+                "${interface-id}",
+                ResourceType::TransitGateway,
+                Some("`interface-id`"),
+            ),
+            (
+                "${packets-lost-blackhole}",
+                ResourceType::TransitGateway,
+                None,
+            ),
+            ("default", ResourceType::Vpc, None),
+        ];
+        for (text, resource, error) in table {
+            let got = LogFormat::parse(text).and_then(|f| f.for_resource(resource));
+            match (error, got) {
+                (None, Ok(_)) => {}
+                (Some(name), Err(e)) => assert!(e.to_string().contains(name), "{text}: {e}"),
+                (_, got) => panic!("{text} for {resource}: unexpected {got:?}"),
+            }
         }
     }
 

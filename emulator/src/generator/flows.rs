@@ -242,7 +242,7 @@ fn service_of(peer: Peer) -> Service {
 }
 
 /// Packets and bytes with an average frame inside `frame` and within real frame limits.
-fn volume(
+pub(crate) fn volume(
     rng: &mut ChaCha8Rng,
     packets: u64,
     frame: (f64, f64),

@@ -1,11 +1,19 @@
 //! The manifest: ground truth of a generation run (options, and per object its key, record counts
 //! by action and log-status, end-time range, sizes and records digest), as JSON.
+//!
+//! The same traffic gives the same manifest in either file format except for
+//! `options.file_format` (and the Parquet-only `options.parquet_compression` and
+//! `options.row_group_rows`), each object's `key` (`.log.gz` or `.log.parquet`) and
+//! `gzip_bytes` (the body's size), and `totals.gzip_bytes`. Records, counts, `raw_bytes` (the
+//! text's size, on which both formats rotate), end times, delivery times and the records digests
+//! (of the text lines, whatever the body) are equal.
 
 use serde::{Deserialize, Serialize};
 
 use super::digest::RecordsDigest;
 
-/// Records per `action` value.
+/// Records per `action` value. Transit-gateway records have no `action`: they are all counted
+/// under `-`, like NODATA and SKIPDATA records of VPCs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ByAction {
     /// `ACCEPT` records.
@@ -14,7 +22,7 @@ pub struct ByAction {
     /// `REJECT` records.
     #[serde(rename = "REJECT")]
     pub reject: u64,
-    /// `-` (NODATA and SKIPDATA) records.
+    /// `-` records: NODATA and SKIPDATA, and every transit-gateway record.
     #[serde(rename = "-")]
     pub none: u64,
 }
@@ -52,11 +60,11 @@ pub struct ObjectSummary {
     pub first_end: i64,
     /// Largest `end` in the file (Unix seconds).
     pub last_end: i64,
-    /// Size of the gzip body.
+    /// Size of the object's body: the gzip text, or the Parquet file.
     pub gzip_bytes: u64,
-    /// Size of the text (header and newlines included).
+    /// Size of the text (header and newlines included); of the equivalent text for Parquet.
     pub raw_bytes: u64,
-    /// See [`super::digest`]: 16 hex digits.
+    /// See [`super::digest`]: 16 hex digits, from the text lines in either file format.
     pub records_digest: String,
     /// Start of the file's 5-minute `end` window (Unix seconds).
     pub window_start: i64,
@@ -75,7 +83,7 @@ pub struct Totals {
     pub by_action: ByAction,
     /// Records by log-status.
     pub by_log_status: ByLogStatus,
-    /// Sum of gzip sizes.
+    /// Sum of body sizes (gzip or Parquet).
     pub gzip_bytes: u64,
     /// Sum of text sizes.
     pub raw_bytes: u64,
@@ -90,14 +98,26 @@ pub struct ManifestOptions {
     pub start: String,
     /// Simulated seconds (after alignment).
     pub duration_secs: i64,
+    /// `vpc` or `transit-gateway`.
+    #[serde(default = "vpc")]
+    pub resource_type: String,
     /// ALL, ACCEPT or REJECT.
     pub filter: String,
-    /// `default` or the custom format string.
+    /// `default` (of the resource type) or the custom format string.
     pub format: String,
     /// The format version written in `${version}`.
     pub version: u8,
     /// The destination ARN.
     pub destination: String,
+    /// `plain-text` or `parquet`.
+    #[serde(default = "plain_text")]
+    pub file_format: String,
+    /// Parquet page codec (Parquet only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parquet_compression: Option<String>,
+    /// Rows per Parquet row group (Parquet only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row_group_rows: Option<usize>,
     /// Hive-compatible prefixes.
     pub hive: bool,
     /// Hourly partitions.
@@ -106,7 +126,7 @@ pub struct ManifestOptions {
     pub aggregation: u32,
     /// Rotation threshold (uncompressed bytes).
     pub rotate_bytes: u64,
-    /// gzip level.
+    /// gzip level (text, and Parquet's GZIP pages).
     pub gzip_level: u32,
     /// Flow log per account and region.
     pub flow_logs: Vec<FlowLogIdentity>,
@@ -118,6 +138,14 @@ pub struct ManifestOptions {
     pub rate: f64,
     /// Parallel writers (files per window).
     pub writers: u32,
+}
+
+fn vpc() -> String {
+    "vpc".to_owned()
+}
+
+fn plain_text() -> String {
+    "plain-text".to_owned()
 }
 
 /// One simulated flow log.

@@ -1,5 +1,6 @@
-//! What a generation run is asked to do: the flow log as configured in AWS (filter, format,
-//! destination, key layout, aggregation), the simulated period, and the size of the traffic.
+//! What a generation run is asked to do: the flow log as configured in AWS (resource type,
+//! filter, format, destination, file format, key layout, aggregation), the simulated period, and
+//! the size of the traffic.
 
 use std::fmt;
 use std::str::FromStr;
@@ -8,7 +9,8 @@ use chrono::DateTime;
 
 use super::destination::{Destination, KeyLayout};
 use super::error::ConfigError;
-use super::fields::LogFormat;
+use super::fields::{LogFormat, ResourceType};
+use super::parquet_file::ParquetOptions;
 
 /// Which records the flow log captures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -48,27 +50,86 @@ impl fmt::Display for Filter {
     }
 }
 
+/// The file format of delivered objects (`DestinationOptions.FileFormat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum FileFormat {
+    /// gzip text with a header line, keys ending `.log.gz`.
+    #[default]
+    PlainText,
+    /// Apache Parquet, keys ending `.log.parquet`.
+    Parquet,
+}
+
+impl FileFormat {
+    /// AWS's option value: `plain-text` or `parquet`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PlainText => "plain-text",
+            Self::Parquet => "parquet",
+        }
+    }
+
+    /// The end of the object keys: `.log.gz` or `.log.parquet`.
+    #[must_use]
+    pub fn key_suffix(self) -> &'static str {
+        match self {
+            Self::PlainText => ".log.gz",
+            Self::Parquet => ".log.parquet",
+        }
+    }
+}
+
+impl FromStr for FileFormat {
+    type Err = ConfigError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "plain-text" | "text" => Ok(Self::PlainText),
+            "parquet" => Ok(Self::Parquet),
+            _ => Err(ConfigError::Range {
+                name: "file-format",
+                value: s.to_owned(),
+                reason: "expected plain-text or parquet".into(),
+            }),
+        }
+    }
+}
+
+impl fmt::Display for FileFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The flow log as created with CreateFlowLogs, plus how the simulated service writes files.
 #[derive(Debug, Clone)]
 pub struct FlowLogService {
+    /// VPC flow logs, or transit-gateway flow logs (which take only ALL, 60 s, and their own
+    /// fields; see [`FlowLogService::transit_gateway`]).
+    pub resource_type: ResourceType,
     /// Owner accounts (12 digits); one flow log per account and region.
     pub account_ids: Vec<String>,
     /// Regions, e.g. `us-east-1`.
     pub regions: Vec<String>,
     /// Traffic filter. NODATA and SKIPDATA records are status records, kept under every filter.
     pub filter: Filter,
-    /// Log format.
+    /// Log format; `default` is the resource type's default format.
     pub format: LogFormat,
     /// Destination bucket and subfolder.
     pub destination: Destination,
     /// Hive-compatible prefixes and/or hourly partitions.
     pub layout: KeyLayout,
+    /// Plain text (gzip) or Parquet.
+    pub file_format: FileFormat,
+    /// Codec and row-group size of Parquet objects.
+    pub parquet: ParquetOptions,
     /// Aggregation interval: 60 or 600 seconds.
     pub aggregation: u32,
-    /// A file is closed and a new one started before it exceeds this many uncompressed bytes
-    /// (75 MB like the service; set a few KB in tests).
+    /// A file is closed and a new one started before its text would exceed this many
+    /// uncompressed bytes (75 MB like the service; set a few KB in tests). Parquet objects rotate
+    /// on the size of the same text, so both file formats split the records alike.
     pub rotate_bytes: u64,
-    /// gzip compression level (0–9).
+    /// gzip compression level (0–9) of text objects and of Parquet's GZIP pages.
     pub gzip_level: u32,
     /// Parallel writers: each ENI is handled by one, so a window has up to this many files.
     pub writers: u32,
@@ -77,6 +138,7 @@ pub struct FlowLogService {
 impl Default for FlowLogService {
     fn default() -> Self {
         Self {
+            resource_type: ResourceType::Vpc,
             account_ids: vec!["123456789012".into()],
             regions: vec!["us-east-1".into()],
             filter: Filter::All,
@@ -86,6 +148,8 @@ impl Default for FlowLogService {
                 prefix: String::new(),
             },
             layout: KeyLayout::default(),
+            file_format: FileFormat::PlainText,
+            parquet: ParquetOptions::default(),
             aggregation: 600,
             rotate_bytes: 75 * 1024 * 1024,
             gzip_level: 3,
@@ -94,10 +158,24 @@ impl Default for FlowLogService {
     }
 }
 
+impl FlowLogService {
+    /// A transit-gateway flow log as AWS allows it: the transit-gateway default format, all
+    /// traffic, 60-second aggregation; the rest as [`FlowLogService::default`].
+    #[must_use]
+    pub fn transit_gateway() -> Self {
+        Self {
+            resource_type: ResourceType::TransitGateway,
+            aggregation: 60,
+            ..Self::default()
+        }
+    }
+}
+
 /// Size of the simulated estate and of its traffic.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrafficOptions {
-    /// VPCs per flow log.
+    /// VPCs per flow log (per account and region); with transit-gateway logs each is attached
+    /// to the region's transit gateway.
     pub vpcs: u32,
     /// ENIs per VPC (a repeating mix of kinds; 13 gives one of each pattern).
     pub enis_per_vpc: u32,
@@ -300,6 +378,22 @@ mod tests {
         assert_eq!(parse_size("64KiB").ok(), Some(65_536));
         assert_eq!(parse_size("75MB").ok(), Some(75_000_000));
         assert!(parse_size("lots").is_err());
+    }
+
+    #[test]
+    fn file_formats_use_aws_option_values() {
+        assert_eq!(
+            "plain-text".parse::<FileFormat>().ok(),
+            Some(FileFormat::PlainText)
+        );
+        assert_eq!(
+            "parquet".parse::<FileFormat>().ok(),
+            Some(FileFormat::Parquet)
+        );
+        assert_eq!(FileFormat::Parquet.key_suffix(), ".log.parquet");
+        assert_eq!(FileFormat::PlainText.to_string(), "plain-text");
+        let err = "csv".parse::<FileFormat>().err().map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.contains("plain-text or parquet")));
     }
 
     #[test]

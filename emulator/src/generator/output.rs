@@ -83,7 +83,11 @@ pub async fn put_object(
         .put_object()
         .bucket(&object.bucket)
         .key(&object.key)
-        .content_type("application/x-gzip")
+        .content_type(if object.body.starts_with(b"PAR1") {
+            "application/octet-stream"
+        } else {
+            "application/x-gzip"
+        })
         .body(ByteStream::from(object.body.clone()))
         .send()
         .await

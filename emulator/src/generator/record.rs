@@ -126,7 +126,7 @@ pub(crate) fn push_u64(buf: &mut Vec<u8>, mut v: u64) {
     buf.extend_from_slice(&tmp[i..]);
 }
 
-fn push_addr(buf: &mut Vec<u8>, addr: Addr) {
+pub(crate) fn push_addr(buf: &mut Vec<u8>, addr: Addr) {
     match addr {
         Addr::V4(a) => {
             let o = a.to_be_bytes();

@@ -54,6 +54,8 @@ pub(crate) struct Vpc {
     pub id: String,
     /// The /16 base address.
     pub base: u32,
+    /// The flow log (account and region) whose estate holds it.
+    pub source: usize,
 }
 
 /// One network interface with its identity fields pre-rendered.
@@ -66,6 +68,8 @@ pub(crate) struct Eni {
     pub subnet_id: String,
     pub instance_id: String,
     pub az_id: String,
+    /// Which of the VPC's three AZs (0 to 2) holds it.
+    pub az: u8,
     pub ipv4: u32,
     pub public_ipv4: Option<u32>,
     pub ipv6: Option<u128>,
@@ -152,6 +156,7 @@ impl Topology {
                 vpcs.push(Vpc {
                     id: hex_id(rng, "vpc-", 17),
                     base,
+                    source: s,
                 });
                 // Three AZs, each with a public (x.x.N.0/24) and a private (x.x.1N.0/24) subnet.
                 let subnets: Vec<(String, String, u32)> = (0..6)
@@ -191,6 +196,7 @@ impl Topology {
                         subnet_id: subnet_id.clone(),
                         instance_id,
                         az_id: az_id.clone(),
+                        az: az as u8,
                         ipv4,
                         public_ipv4,
                         ipv6,

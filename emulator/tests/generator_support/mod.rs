@@ -1,7 +1,10 @@
 //! Shared helpers of the generator tests: gunzip, and an independent per-line checker of the
-//! VPC Flow Logs invariants (written from the AWS facts, not from the generator's code).
+//! VPC Flow Logs invariants (written from the AWS facts, not from the generator's code), with
+//! the transit-gateway rules in `transit`.
 
 #![allow(dead_code)]
+
+pub mod transit;
 
 use std::collections::HashMap;
 use std::io::Read as _;
@@ -66,13 +69,13 @@ const SERVICES: &[&str] = &[
     "WORKSPACES_GATEWAYS",
 ];
 
-fn hex_id(value: &str, prefix: &str, digits: usize) -> bool {
+pub(crate) fn hex_id(value: &str, prefix: &str, digits: usize) -> bool {
     value
         .strip_prefix(prefix)
         .is_some_and(|h| h.len() == digits && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-fn num(row: &HashMap<&str, &str>, field: &str) -> anyhow::Result<Option<u64>> {
+pub(crate) fn num(row: &HashMap<&str, &str>, field: &str) -> anyhow::Result<Option<u64>> {
     match row.get(field) {
         None => Ok(None),
         Some(v) => {
@@ -106,7 +109,8 @@ pub fn check_file(text: &str, expect: &Expect) -> anyhow::Result<usize> {
     Ok(n)
 }
 
-/// Checks one data line against the invariants of VPC Flow Logs.
+/// Checks one data line against the invariants of VPC Flow Logs (and of transit-gateway flow
+/// logs when the header has their fields).
 pub fn check_line(header: &[&str], line: &str, expect: &Expect) -> anyhow::Result<()> {
     let tokens: Vec<&str> = line.split(' ').collect();
     ensure!(
@@ -121,6 +125,10 @@ pub fn check_line(header: &[&str], line: &str, expect: &Expect) -> anyhow::Resul
     );
     let row: HashMap<&str, &str> = header.iter().copied().zip(tokens.iter().copied()).collect();
     let get = |f: &str| row.get(f).copied();
+    let transit = transit::is_transit(header);
+    if transit {
+        transit::check(&row)?;
+    }
     if let Some(v) = num(&row, "version")? {
         ensure!(v == u64::from(expect.version), "version {v}");
     }
@@ -265,6 +273,11 @@ pub fn check_line(header: &[&str], line: &str, expect: &Expect) -> anyhow::Resul
     }
     if let Some(flags) = num(&row, "tcp-flags")? {
         match protocol {
+            // Transit gateways also log PSH, ACK (beside other flags) and URG.
+            Some(6) | None if transit => ensure!(
+                flags & !(1 | 2 | 4 | 8 | 16 | 32) == 0,
+                "tcp-flags {flags} has unsupported bits"
+            ),
             Some(6) | None => {
                 ensure!(
                     flags & !(1 | 2 | 4 | 16) == 0,
@@ -280,7 +293,7 @@ pub fn check_line(header: &[&str], line: &str, expect: &Expect) -> anyhow::Resul
     }
     if let Some(d) = get("flow-direction") {
         ensure!(d == "ingress" || d == "egress", "flow-direction {d}");
-        if let Some(path) = get("traffic-path") {
+        if let (false, Some(path)) = (transit, get("traffic-path")) {
             if d == "ingress" {
                 ensure!(path == "-", "traffic-path {path} on ingress");
             } else {
