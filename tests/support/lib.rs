@@ -26,4 +26,4 @@ pub use forwarder::{CliTarget, ForwarderCommand, accounting_lines, log_type_conf
 pub use ground_truth::{Comparison, GroundTruth, Tally, gunzip};
 pub use moto::MotoServer;
 pub use process::{ChildGuard, forwarder_bin, workspace_root};
-pub use scenario::{FlowLogRun, Traffic, mixed_runs, put_all, put_bytes};
+pub use scenario::{FlowLogRun, Traffic, every_kind_of_run, mixed_runs, put_all, put_bytes};

@@ -3,8 +3,8 @@
 
 use aws_sdk_s3::primitives::ByteStream;
 use flowlog_emulator::generator::{
-    CATALOGUE, Destination, Filter, FlowLogObject, GenerateOptions, Generated, KeyLayout,
-    LogFormat, generate,
+    CATALOGUE, Destination, FileFormat, Filter, FlowLogObject, GenerateOptions, Generated,
+    KeyLayout, LogFormat, ParquetOptions, ResourceType, TRANSIT_GATEWAY_DEFAULT_FORMAT, generate,
 };
 
 use crate::ground_truth::GroundTruth;
@@ -47,6 +47,12 @@ pub struct FlowLogRun {
     pub rate: f64,
     /// Rotation size (small values give more, smaller objects).
     pub rotate_bytes: u64,
+    /// Plain text (gzip) or Parquet.
+    pub file_format: FileFormat,
+    /// VPC or transit-gateway flow log (`format` "default" is then the transit-gateway one).
+    pub resource_type: ResourceType,
+    /// Rows per Parquet row group.
+    pub row_group_rows: usize,
 }
 
 impl Default for FlowLogRun {
@@ -61,6 +67,9 @@ impl Default for FlowLogRun {
             duration_secs: 30 * 60,
             rate: 0.5,
             rotate_bytes: 256 * 1024,
+            file_format: FileFormat::PlainText,
+            resource_type: ResourceType::Vpc,
+            row_group_rows: ParquetOptions::default().row_group_rows,
         }
     }
 }
@@ -77,7 +86,14 @@ impl FlowLogRun {
             ..GenerateOptions::default()
         };
         let service = &mut options.service;
-        service.format = LogFormat::parse(&self.format)?;
+        let transit = self.resource_type == ResourceType::TransitGateway;
+        service.resource_type = self.resource_type;
+        service.format = match self.format.as_str() {
+            "default" if transit => LogFormat::parse(TRANSIT_GATEWAY_DEFAULT_FORMAT)?,
+            format => LogFormat::parse(format)?,
+        };
+        service.file_format = self.file_format;
+        service.parquet.row_group_rows = self.row_group_rows;
         service.filter = self.filter;
         service.layout = self.layout;
         service.destination = Destination {
@@ -87,7 +103,8 @@ impl FlowLogRun {
         service.rotate_bytes = self.rotate_bytes;
         service.aggregation = 60;
         options.traffic.rate = self.rate;
-        options.traffic.vpcs = 1;
+        // Transit-gateway traffic runs between VPCs.
+        options.traffic.vpcs = if transit { 2 } else { 1 };
         Ok(options)
     }
 
@@ -147,6 +164,48 @@ pub fn mixed_runs(bucket: &str, minutes: i64) -> Vec<FlowLogRun> {
             ..base
         },
     ]
+}
+
+/// [`mixed_runs`] and every other kind of object AWS writes flow logs in: VPC logs as Parquet
+/// (small row groups), transit-gateway logs as gzip text and as Parquet.
+#[must_use]
+pub fn every_kind_of_run(bucket: &str, minutes: i64) -> Vec<FlowLogRun> {
+    let base = FlowLogRun {
+        bucket: bucket.to_owned(),
+        duration_secs: minutes * 60,
+        ..FlowLogRun::default()
+    };
+    let mut runs = mixed_runs(bucket, minutes);
+    runs.extend([
+        FlowLogRun {
+            seed: 21,
+            format: V5_FORMAT.into(),
+            file_format: FileFormat::Parquet,
+            row_group_rows: 100,
+            layout: KeyLayout {
+                hive: true,
+                hourly: true,
+            },
+            ..base.clone()
+        },
+        FlowLogRun {
+            seed: 22,
+            resource_type: ResourceType::TransitGateway,
+            ..base.clone()
+        },
+        FlowLogRun {
+            seed: 23,
+            resource_type: ResourceType::TransitGateway,
+            file_format: FileFormat::Parquet,
+            row_group_rows: 250,
+            layout: KeyLayout {
+                hive: true,
+                hourly: false,
+            },
+            ..base
+        },
+    ]);
+    runs
 }
 
 /// Generated traffic: every object (in delivery order per run) and its ground truth.
