@@ -5,7 +5,10 @@
 //! profile still loads. Values are checked up front so a bad profile fails at start with the key
 //! and the fix, never per record. `apiKey` lives in a [`Secret`] and no error echoes a value.
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
@@ -13,6 +16,7 @@ use base64::engine::{DecodePaddingMode, general_purpose};
 use regex::Regex;
 use serde_json::{Map, Value};
 
+use crate::limits::{MAX_CONFIG_BYTES, excerpt};
 use crate::pattern::{self, PatternError};
 use crate::secret::Secret;
 use crate::timestamp::{self, DateFormat, DateFormatError};
@@ -28,9 +32,10 @@ pub enum ConfigError {
         /// The decoder's complaint (no input echoed).
         reason: String,
     },
-    /// Decoded, but not a JSON object.
+    /// Not JSON at all.
     #[error(
-        "logTypeConfig is not a JSON object (line {line}, column {column}: {category}); fix: check the base64 value or the file's JSON"
+        "logTypeConfig is not valid JSON (line {line}, column {column}: {category}); fix: check \
+         the base64 value or the file's JSON"
     )]
     Json {
         /// Line of the syntax error.
@@ -39,6 +44,24 @@ pub enum ConfigError {
         column: usize,
         /// Kind of error ("syntax", "eof", "data").
         category: &'static str,
+    },
+    /// Valid JSON, but an array, a string, a number … instead of an object.
+    #[error(
+        "logTypeConfig is JSON but not an object (found {found}); fix: the config is one object \
+         such as {{\"apiKey\":…,\"logType\":…,\"uploadDomain\":…}}"
+    )]
+    NotAnObject {
+        /// What was found: "an array", "a string", "a number", "a boolean" or "null".
+        found: &'static str,
+    },
+    /// Larger than [`MAX_CONFIG_BYTES`]: not a Site24x7 profile (which is a few kilobytes).
+    #[error(
+        "{what} is larger than 1 MiB, the limit for a logTypeConfig; fix: give the log \
+         profile's value as Site24x7 shows it (a few kilobytes)"
+    )]
+    TooLarge {
+        /// What was too large: "logTypeConfig" or "config file PATH".
+        what: String,
     },
     /// A required key is absent or empty.
     #[error("logTypeConfig has no `{key}`; fix: {fix}")]
@@ -49,7 +72,7 @@ pub enum ConfigError {
         fix: &'static str,
     },
     /// A key has the wrong shape or value.
-    #[error("logTypeConfig key `{key}` {problem}; fix: {fix}")]
+    #[error("logTypeConfig key `{}` {problem}; fix: {fix}", excerpt(key))]
     Invalid {
         /// The key, with the sub-key when nested (`maskingConfig.srcaddr.regex`).
         key: String,
@@ -59,28 +82,28 @@ pub enum ConfigError {
         fix: &'static str,
     },
     /// A regex (`regex`, `dateRegex`, filter/masking/hashing/derived) that cannot be used.
-    #[error("logTypeConfig key `{key}` holds a regex that {source}")]
+    #[error("logTypeConfig key `{}` holds a regex that {problem}", excerpt(key))]
     Regex {
         /// The key holding the regex.
         key: String,
-        /// What is wrong with it.
-        source: PatternError,
+        /// What is wrong with it (part of the message, so not an error `source`: printed once).
+        problem: PatternError,
     },
     /// `dateFormat` or `timezone` cannot be used.
-    #[error("logTypeConfig key `{key}`: {source}")]
+    #[error("logTypeConfig key `{key}`: {problem}")]
     Date {
         /// `dateFormat` or `timezone`.
         key: &'static str,
-        /// What is wrong with it.
-        source: DateFormatError,
+        /// What is wrong with it (part of the message, so not an error `source`).
+        problem: DateFormatError,
     },
     /// The config file could not be read.
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {}: {error}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
+        /// The I/O error (part of the message, so not an error `source`).
+        error: std::io::Error,
     },
 }
 
@@ -125,7 +148,7 @@ pub struct KeySegment {
 }
 
 /// The validated `logTypeConfig`. `Debug` shows every setting except the redacted `apiKey`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct LogTypeConfig {
     api_key: Secret,
     log_type: String,
@@ -152,6 +175,29 @@ pub struct LogTypeConfig {
     pub derived: Vec<DerivedRule>,
     /// `configTypes`, sorted by field.
     pub config_types: Vec<KeySegment>,
+    /// Set once the "no usable dateField" warning was logged: once per run, shared by clones.
+    date_field_warned: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for LogTypeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogTypeConfig")
+            .field("api_key", &self.api_key)
+            .field("log_type", &self.log_type)
+            .field("upload_domain", &self.upload_domain)
+            .field("regex", &self.regex)
+            .field("date_regex", &self.date_regex)
+            .field("date_field", &self.date_field)
+            .field("date_format", &self.date_format)
+            .field("timezone_offset_s", &self.timezone_offset_s)
+            .field("ignored_fields", &self.ignored_fields)
+            .field("filters", &self.filters)
+            .field("masking", &self.masking)
+            .field("hashing", &self.hashing)
+            .field("derived", &self.derived)
+            .field("config_types", &self.config_types)
+            .finish()
+    }
 }
 
 const SITE24X7_VPC_REGEX: &str = concat!(
@@ -163,12 +209,22 @@ const SITE24X7_VPC_REGEX: &str = concat!(
 
 impl LogTypeConfig {
     /// Decodes the `logTypeConfig` environment variable (base64 of JSON, either alphabet,
-    /// padding optional).
+    /// padding optional; whitespace and byte order marks ignored).
     ///
     /// # Errors
-    /// [`ConfigError`] naming the bad or missing key.
+    /// [`ConfigError`] naming the bad or missing key; [`ConfigError::TooLarge`] when the value
+    /// cannot be the base64 of at most [`MAX_CONFIG_BYTES`].
     pub fn from_env_value(value: &str) -> Result<Self, ConfigError> {
-        let compact: String = value.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        // Base64 is 4/3 of the JSON; twice the JSON's limit leaves room for line breaks.
+        if value.len() > 2 * MAX_CONFIG_BYTES {
+            return Err(ConfigError::TooLarge {
+                what: "logTypeConfig".into(),
+            });
+        }
+        let compact: String = value
+            .chars()
+            .filter(|c| !c.is_ascii_whitespace() && *c != BOM)
+            .collect();
         let lenient = GeneralPurposeConfig::new()
             .with_decode_padding_mode(DecodePaddingMode::Indifferent)
             .with_decode_allow_trailing_bits(true);
@@ -183,45 +239,69 @@ impl LogTypeConfig {
         Self::from_json_bytes(&bytes)
     }
 
-    /// Reads a config file holding either the JSON object or its base64.
+    /// Reads a config file holding either the JSON object or its base64 (a UTF-8 byte order
+    /// mark is skipped); at most [`MAX_CONFIG_BYTES`] are read.
     ///
     /// # Errors
-    /// [`ConfigError::Read`] or a decoding/validation error.
+    /// [`ConfigError::Read`], [`ConfigError::TooLarge`] or a decoding/validation error.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read(path).map_err(|source| ConfigError::Read {
+        let read_error = |error| ConfigError::Read {
             path: path.to_owned(),
-            source,
-        })?;
-        if text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
-            Self::from_json_bytes(&text)
-        } else {
-            Self::from_env_value(&String::from_utf8_lossy(&text))
+            error,
+        };
+        let file = std::fs::File::open(path).map_err(read_error)?;
+        let mut text = Vec::new();
+        file.take(MAX_CONFIG_BYTES as u64 + 1)
+            .read_to_end(&mut text)
+            .map_err(read_error)?;
+        if text.len() > MAX_CONFIG_BYTES {
+            return Err(ConfigError::TooLarge {
+                what: format!("config file {}", excerpt(&path.display().to_string())),
+            });
+        }
+        let text = strip_bom(&text);
+        let start = text.iter().find(|b| !b.is_ascii_whitespace()).copied();
+        // JSON when it parses as JSON or starts like a JSON object or array; else base64.
+        match serde_json::from_slice::<Value>(text) {
+            Ok(value) => Self::from_value(value),
+            Err(error) if matches!(start, Some(b'{' | b'[' | b'"')) => Err(json_error(&error)),
+            Err(_) => Self::from_env_value(&String::from_utf8_lossy(text)),
         }
     }
 
-    /// Validates a decoded JSON object.
+    /// Validates a decoded JSON object (a leading UTF-8 byte order mark is skipped).
     ///
     /// # Errors
-    /// [`ConfigError`] naming the bad or missing key.
+    /// [`ConfigError`] naming the bad or missing key; [`ConfigError::TooLarge`] over
+    /// [`MAX_CONFIG_BYTES`].
     pub fn from_json_bytes(bytes: &[u8]) -> Result<Self, ConfigError> {
-        let value: Value = serde_json::from_slice(bytes).map_err(|e| ConfigError::Json {
-            line: e.line(),
-            column: e.column(),
-            category: match e.classify() {
-                serde_json::error::Category::Io => "io",
-                serde_json::error::Category::Syntax => "syntax",
-                serde_json::error::Category::Data => "data",
-                serde_json::error::Category::Eof => "unexpected end",
-            },
-        })?;
-        let Value::Object(map) = value else {
-            return Err(ConfigError::Invalid {
-                key: "(top level)".into(),
-                problem: "is not a JSON object".into(),
-                fix: "the config is an object such as {\"apiKey\":…,\"logType\":…}",
+        if bytes.len() > MAX_CONFIG_BYTES {
+            return Err(ConfigError::TooLarge {
+                what: "logTypeConfig".into(),
             });
+        }
+        let value: Value = serde_json::from_slice(strip_bom(bytes)).map_err(|e| json_error(&e))?;
+        Self::from_value(value)
+    }
+
+    fn from_value(value: Value) -> Result<Self, ConfigError> {
+        let found = match value {
+            Value::Object(map) => return Self::from_map(&map),
+            Value::Array(_) => "an array",
+            Value::String(_) => "a string",
+            Value::Number(_) => "a number",
+            Value::Bool(_) => "a boolean",
+            Value::Null => "null",
         };
-        Self::from_map(&map)
+        Err(ConfigError::NotAnObject { found })
+    }
+
+    /// Runs `warn` the first time any clone of this config asks: for the warning that records
+    /// get the time of parsing because no `dateField` value can be read (once per run).
+    pub fn warn_once_about_date_field(&self, warn: impl FnOnce()) {
+        if !self.date_field_warned.swap(true, Ordering::Relaxed) {
+            warn();
+        }
     }
 
     /// The built-in Site24x7-style VPC Flow Logs profile `parse` uses without `--config`:
@@ -244,6 +324,7 @@ impl LogTypeConfig {
             hashing: Vec::new(),
             derived: Vec::new(),
             config_types: Vec::new(),
+            date_field_warned: Arc::default(),
         }
     }
 
@@ -289,11 +370,12 @@ impl LogTypeConfig {
             "uploadDomain",
             "set it to the upload host, e.g. logc.site24x7.com",
         )?;
-        if upload_domain.contains('/') || upload_domain.chars().any(char::is_whitespace) {
+        if let Err(problem) = check_host_port(upload_domain) {
             return Err(ConfigError::Invalid {
                 key: "uploadDomain".into(),
-                problem: "is not a bare host name".into(),
-                fix: "write only the host, e.g. logc.site24x7.com (no https:// and no path)",
+                problem: format!("is not a host name with an optional port: {problem}"),
+                fix: "write only the host, e.g. logc.site24x7.com, or host:port (no https://, \
+                      user, path, query or fragment)",
             });
         }
         let regex = optional_str(map, "regex")?
@@ -304,18 +386,18 @@ impl LogTypeConfig {
             .transpose()?;
         let date_field = optional_str(map, "dateField")?.map(str::to_owned);
         let date_format =
-            DateFormat::parse(optional_str(map, "dateFormat")?).map_err(|source| {
+            DateFormat::parse(optional_str(map, "dateFormat")?).map_err(|problem| {
                 ConfigError::Date {
                     key: "dateFormat",
-                    source,
+                    problem,
                 }
             })?;
         let timezone_offset_s = optional_str(map, "timezone")?
             .map(timestamp::parse_offset)
             .transpose()
-            .map_err(|source| ConfigError::Date {
+            .map_err(|problem| ConfigError::Date {
                 key: "timezone",
-                source,
+                problem,
             })?
             .unwrap_or(0);
         Ok(Self {
@@ -333,8 +415,88 @@ impl LogTypeConfig {
             hashing: rewrites(map.get("hashingConfig"), "hashingConfig", false)?,
             derived: derived(map.get("derivedConfig"))?,
             config_types: config_types(map.get("configTypes"))?,
+            date_field_warned: Arc::default(),
         })
     }
+}
+
+/// The UTF-8 byte order mark some editors put at the start of a file.
+const BOM: char = '\u{feff}';
+
+fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+fn json_error(e: &serde_json::Error) -> ConfigError {
+    ConfigError::Json {
+        line: e.line(),
+        column: e.column(),
+        category: match e.classify() {
+            serde_json::error::Category::Io => "io",
+            serde_json::error::Category::Syntax => "syntax",
+            serde_json::error::Category::Data => "data",
+            serde_json::error::Category::Eof => "unexpected end",
+        },
+    }
+}
+
+/// Checks `uploadDomain` is `host` or `host:port` (a DNS name, an IPv4 address or a bracketed
+/// IPv6 address), so nothing of it can become a user, a path, a query or another host.
+fn check_host_port(value: &str) -> Result<(), String> {
+    let (host, port) = if let Some(rest) = value.strip_prefix('[') {
+        let (inside, after) = rest
+            .split_once(']')
+            .ok_or_else(|| "an IPv6 address without its closing `]`".to_owned())?;
+        if inside.is_empty()
+            || !inside
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || ":.".contains(c))
+        {
+            return Err("the bracketed IPv6 address is not one".into());
+        }
+        match after {
+            "" => (None, None),
+            _ => (
+                None,
+                Some(
+                    after
+                        .strip_prefix(':')
+                        .ok_or_else(|| "text after the IPv6 address".to_owned())?,
+                ),
+            ),
+        }
+    } else {
+        match value.split_once(':') {
+            Some((host, port)) => (Some(host), Some(port)),
+            None => (Some(value), None),
+        }
+    };
+    if let Some(port) = port
+        && (port.is_empty()
+            || !port.bytes().all(|b| b.is_ascii_digit())
+            || !port.parse::<u16>().is_ok_and(|p| p > 0))
+    {
+        return Err(format!("the port {:?} is not 1 to 65535", excerpt(port)));
+    }
+    let Some(host) = host else { return Ok(()) };
+    if let Some(c) = host
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-')))
+    {
+        return Err(format!("it holds {c:?}"));
+    }
+    if host.len() > 253 {
+        return Err("it is longer than 253 characters".into());
+    }
+    for label in host.split('.') {
+        if label.is_empty() || label.len() > 63 || label.starts_with('-') || label.ends_with('-') {
+            return Err(format!(
+                "{:?} is not a DNS label (1 to 63 letters, digits or inner hyphens)",
+                excerpt(label)
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn base64_reason(e: &base64::DecodeError) -> String {
@@ -385,9 +547,9 @@ fn optional_str<'a>(
 }
 
 fn compile_at(key: &str, pattern: &str) -> Result<Regex, ConfigError> {
-    pattern::compile(pattern).map_err(|source| ConfigError::Regex {
+    pattern::compile(pattern).map_err(|problem| ConfigError::Regex {
         key: key.to_owned(),
-        source,
+        problem,
     })
 }
 

@@ -116,6 +116,17 @@ impl ObjectError {
     pub fn is_configuration(&self) -> bool {
         matches!(self, Self::Configuration { .. })
     }
+
+    /// Whether retrying can never help: Site24x7 refused the configuration (and the objects
+    /// that stopped because of it), or the object's name is an invalid request.
+    #[must_use]
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            Self::Configuration { .. } | Self::Aborted { .. } => true,
+            Self::Source(e) => e.is_invalid_request(),
+            _ => false,
+        }
+    }
 }
 
 /// How an object ended.
@@ -353,6 +364,23 @@ impl InvocationReport {
     #[must_use]
     pub fn has_failures(&self) -> bool {
         self.failed().next().is_some() || !self.event_errors.is_empty()
+    }
+
+    /// Whether retrying the whole invocation may help: no configuration error, and some object
+    /// failed for a reason that can pass. Records that could not be decoded never can.
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        let error = |r: &ObjectReport| {
+            r.outcome
+                .error()
+                .map(|e| (e.is_configuration(), e.is_permanent()))
+        };
+        !self
+            .failed()
+            .any(|r| error(r).is_some_and(|(configuration, _)| configuration))
+            && self
+                .failed()
+                .any(|r| !error(r).is_some_and(|(_, permanent)| permanent))
     }
 
     /// Records accepted over all objects.

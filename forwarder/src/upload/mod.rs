@@ -61,6 +61,39 @@ impl UploadTarget {
     }
 }
 
+/// `url` as it may be logged or stored: user and password removed, every query value replaced
+/// by `redacted` (a testbed's `--upload-url` may carry credentials either way). Text that
+/// does not parse as a URL keeps only what comes before any `@`-userinfo and `?`.
+#[must_use]
+pub fn redacted_url(url: &str) -> String {
+    let Ok(mut parsed) = reqwest::Url::parse(url) else {
+        let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let rest = match rest[..authority_end].rfind('@') {
+            Some(at) => &rest[at + 1..],
+            None => rest,
+        };
+        let rest = rest.split(['?', '#']).next().unwrap_or_default();
+        let text = if scheme.is_empty() {
+            rest.to_owned()
+        } else {
+            format!("{scheme}://{rest}")
+        };
+        return crate::limits::bounded(text);
+    };
+    let _ = parsed.set_username("");
+    let _ = parsed.set_password(None);
+    if parsed.query().is_some() {
+        let names: Vec<String> = parsed.query_pairs().map(|(k, _)| k.into_owned()).collect();
+        parsed
+            .query_pairs_mut()
+            .clear()
+            .extend_pairs(names.iter().map(|k| (k, "redacted")));
+    }
+    parsed.set_fragment(None);
+    crate::limits::bounded(parsed.as_str())
+}
+
 /// Timeouts and retry behaviour of the client.
 ///
 /// Defaults: connect 10 s; read 30 s (Site24x7's Fluentd plugin's read
@@ -219,7 +252,7 @@ pub enum ClientError {
         "upload URL {url:?} is not a valid URL ({reason}); fix: check uploadDomain in logTypeConfig or --upload-url"
     )]
     InvalidUrl {
-        /// The URL given.
+        /// The URL given, without credentials ([`redacted_url`]).
         url: String,
         /// Why it does not parse.
         reason: String,
@@ -255,7 +288,7 @@ pub struct UploadClient {
 impl fmt::Debug for UploadClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UploadClient")
-            .field("url", &self.url.as_str())
+            .field("url", &redacted_url(self.url.as_str()))
             .field("policy", &self.policy)
             .finish_non_exhaustive()
     }
@@ -271,7 +304,7 @@ impl UploadClient {
     /// set-up failure.
     pub fn new(target: UploadTarget, settings: &UploadSettings) -> Result<Self, ClientError> {
         let url = reqwest::Url::parse(&target.url).map_err(|e| ClientError::InvalidUrl {
-            url: target.url.clone(),
+            url: redacted_url(&target.url),
             reason: e.to_string(),
         })?;
         let mut device_key = HeaderValue::from_str(target.api_key.expose()).map_err(|_| {
