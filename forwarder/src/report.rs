@@ -10,6 +10,7 @@ use std::fmt;
 
 use crate::deadletter::DeadLetterError;
 use crate::event::SqsBatchResponse;
+use crate::limits::excerpt;
 use crate::object::Unparsable;
 use crate::source::{ReadError, SourceError};
 use crate::upload::UploadError;
@@ -278,8 +279,8 @@ impl ObjectReport {
         macro_rules! line {
             ($level:ident) => {
                 tracing::$level!(
-                    bucket = %self.bucket,
-                    key = %self.key,
+                    bucket = %excerpt(&self.bucket),
+                    key = %excerpt(&self.key),
                     etag = self.etag.as_deref().unwrap_or(""),
                     lines = self.lines,
                     header = self.header,
@@ -317,8 +318,8 @@ impl fmt::Display for ObjectReport {
             "s3://{}/{} {} lines={} header={} sent={} filtered={} unparsable={} \
              dead_lettered={} resumed={} unsent={} batches={} retries={} bytes_in={} \
              bytes_out={} seconds={:.3}",
-            self.bucket,
-            self.key,
+            excerpt(&self.bucket),
+            excerpt(&self.key),
             self.outcome.name(),
             self.lines,
             self.header,

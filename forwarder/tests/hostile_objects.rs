@@ -41,7 +41,10 @@ async fn an_object_name_s3_cannot_hold_fails_once_without_a_panic_or_a_retry() -
         assert!(message.contains(needle), "{message}");
         assert!(message.len() < 2048, "{} bytes", message.len());
         assert!(!error.is_some_and(SourceError::is_retryable_later));
+        assert!(error.is_some_and(SourceError::is_invalid_request));
         assert_eq!(report.retries, 0);
+        let line = report.to_string();
+        assert!(line.len() < 4096, "{} bytes of summary line", line.len());
     }
     Ok(())
 }
