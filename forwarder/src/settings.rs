@@ -203,8 +203,18 @@ impl Settings {
         settings.s3.endpoint_url = non_empty("FLOWLOG_S3_ENDPOINT_URL");
         let prefix =
             non_empty("FLOWLOG_STATE_PREFIX").unwrap_or_else(|| DEFAULT_STATE_PREFIX.to_owned());
+        validate_key_len("-", &prefix).map_err(|e| SettingsError::Invalid {
+            name: "FLOWLOG_STATE_PREFIX".to_owned(),
+            problem: e.to_string(),
+        })?;
         settings.state = match non_empty("FLOWLOG_STATE_BUCKET") {
-            Some(bucket) => StateLocation::S3 { bucket, prefix },
+            Some(bucket) => {
+                validate_bucket(&bucket).map_err(|e| SettingsError::Invalid {
+                    name: "FLOWLOG_STATE_BUCKET".to_owned(),
+                    problem: e.to_string(),
+                })?;
+                StateLocation::S3 { bucket, prefix }
+            }
             None => StateLocation::EventBucket { prefix },
         };
         let number = |name: &str| -> Result<Option<u64>, SettingsError> {
@@ -251,7 +261,7 @@ impl Settings {
 
 #[cfg(test)]
 mod tests {
-    use super::{Settings, StateLocation, split_s3_url};
+    use super::{Settings, StateLocation, parse_s3_object_url, parse_s3_prefix_url, split_s3_url};
 
     #[test]
     fn lambda_settings_default_to_the_event_bucket_and_read_overrides() {
@@ -295,6 +305,39 @@ mod tests {
             err.to_string().contains("FLOWLOG_OBJECT_CONCURRENCY"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_state_bucket_s3_cannot_have_names_the_variable() {
+        let err = Settings::from_lambda_env(|k| {
+            (k == "FLOWLOG_STATE_BUCKET").then(|| "no/such bucket".to_owned())
+        })
+        .expect_err("invalid");
+        assert!(err.to_string().contains("FLOWLOG_STATE_BUCKET"), "{err}");
+    }
+
+    #[test]
+    fn object_and_prefix_urls_are_checked_like_event_objects() {
+        let long_key = format!("s3://flow-logs/{}", "k".repeat(1025));
+        for (url, needle) in [
+            ("s3://flow-logs/", "the key is empty"),
+            ("http://flow-logs/k", "does not start with s3://"),
+            ("s3://ab/k", "3 to 63"),
+            (long_key.as_str(), "1025 bytes long"),
+        ] {
+            let err = parse_s3_object_url(url).expect_err(url).to_string();
+            assert!(err.contains(needle), "{url}: {err}");
+            assert!(err.contains("s3://BUCKET/KEY"), "{url}: {err}");
+        }
+        assert_eq!(
+            parse_s3_object_url("s3://flow-logs/a/b.gz").ok(),
+            Some(("flow-logs".to_owned(), "a/b.gz".to_owned()))
+        );
+        assert_eq!(
+            parse_s3_prefix_url("s3://flow-logs").ok(),
+            Some(("flow-logs".to_owned(), String::new()))
+        );
+        assert!(parse_s3_prefix_url("s3://a b/x").is_err());
     }
 
     #[test]

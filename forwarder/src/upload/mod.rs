@@ -63,10 +63,11 @@ impl UploadTarget {
 
 /// `url` as it may be logged or stored: user and password removed, every query value replaced
 /// by `redacted` (a testbed's `--upload-url` may carry credentials either way). Text that
-/// does not parse as a URL keeps only what comes before any `@`-userinfo and `?`.
+/// does not parse as a URL with a host keeps only what follows any userinfo `@`, up to any
+/// `?` or `#`.
 #[must_use]
 pub fn redacted_url(url: &str) -> String {
-    let Ok(mut parsed) = reqwest::Url::parse(url) else {
+    let Some(mut parsed) = reqwest::Url::parse(url).ok().filter(reqwest::Url::has_host) else {
         let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
         let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
         let rest = match rest[..authority_end].rfind('@') {
@@ -505,5 +506,33 @@ fn transport_cause(error: reqwest::Error) -> RetryCause {
         RetryCause::Timeout { detail }
     } else {
         RetryCause::Transport { detail }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted_url;
+
+    #[test]
+    fn urls_lose_their_credentials_and_query_values() {
+        let cases = [
+            (
+                "https://logc.site24x7.com/upload",
+                "https://logc.site24x7.com/upload",
+            ),
+            (
+                "http://user:pass@127.0.0.1:9/upload",
+                "http://127.0.0.1:9/upload",
+            ),
+            (
+                "http://u@h/upload?token=s3cr3t&x#frag",
+                "http://h/upload?token=redacted&x=redacted",
+            ),
+            ("http://user:pa ss@h:bad/upload?k=v", "http://h:bad/upload"),
+            ("user:pass@host/up", "host/up"),
+        ];
+        for (url, want) in cases {
+            assert_eq!(redacted_url(url), want, "{url}");
+        }
     }
 }
