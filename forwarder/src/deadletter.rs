@@ -12,7 +12,8 @@
 //!
 //! The `apiKey` (`X-DeviceKey`) is never stored: the replaying process adds
 //! its own, and [`DeadLetterStore::redacting`] scrubs the secret from every
-//! stored text in case an error message quoted it.
+//! stored text in case an error message quoted it. The upload URL is stored without
+//! user, password or query values ([`crate::upload::redacted_url`]).
 //!
 //! Ids are deterministic per (bucket, key, ETag, batch index): the same batch
 //! dead-lettered twice (a retried invocation) is stored once, not replayed twice.
@@ -41,6 +42,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::batch::UploadBatch;
+use crate::limits::excerpt;
 use crate::secret::Secret;
 use crate::state::{StateError, StateStore};
 
@@ -76,7 +78,7 @@ pub struct DeadLetterContext {
     pub failed_at: String,
     /// Site24x7 log type (`X-LogType`).
     pub log_type: String,
-    /// Where it was POSTed.
+    /// Where it was POSTed (stored without credentials: [`crate::upload::redacted_url`]).
     pub upload_url: String,
 }
 
@@ -277,6 +279,7 @@ impl DeadLetterStore {
     pub async fn write(&self, letter: &DeadLetter) -> Result<DeadLetterId, DeadLetterError> {
         let id = letter.id();
         let mut context = letter.context.clone();
+        context.upload_url = crate::upload::redacted_url(&context.upload_url);
         for text in [
             &mut context.error,
             &mut context.upload_url,
@@ -310,8 +313,8 @@ impl DeadLetterStore {
         tracing::warn!(
             dead_letter = %id,
             location = %self.store.location(),
-            bucket = %letter.context.bucket,
-            key = %letter.context.key,
+            bucket = %excerpt(&letter.context.bucket),
+            key = %excerpt(&letter.context.key),
             batch_index = letter.context.batch_index,
             records = letter.records,
             "batch dead-lettered"

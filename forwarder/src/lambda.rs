@@ -8,14 +8,22 @@
 //! `AWS_LAMBDA_LOG_LEVEL` (default `INFO`).
 //!
 //! Errors reach Lambda with `errorType` `Retryable` or `NonRetryable`; SQS payloads answer
-//! `{"batchItemFailures":[…]}` instead of failing.
+//! `{"batchItemFailures":[…]}` instead of failing. A panic never crosses the boundary: it
+//! becomes a `NonRetryable` error ([`guard`]) and the process goes on to the next invocation.
 
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+
+use futures::FutureExt as _;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::{Value, json};
 
 use crate::config::{ConfigError, LogTypeConfig};
+use crate::limits::{MAX_LOGGED_BYTES, excerpt, excerpt_of};
 use crate::pipeline::{Forwarder, InvocationError, SetupError};
+use crate::report::InvocationReport;
 use crate::settings::{Settings, SettingsError};
+use crate::upload::redacted_url;
 
 /// Variables the Lambda runtime client needs, with what each is.
 pub const REQUIRED_LAMBDA_ENV: [(&str, &str); 4] = [
@@ -149,11 +157,49 @@ impl From<HandlerError> for Diagnostic {
     }
 }
 
+/// Longest message sent to Lambda (and so to CloudWatch and a DLQ's attributes).
+const MAX_MESSAGE_BYTES: usize = 4 * MAX_LOGGED_BYTES;
+
 impl From<InvocationError> for HandlerError {
+    /// Retryable only when some failure can pass on a retry: undecodable records, invalid
+    /// object names and configuration errors never do.
     fn from(error: InvocationError) -> Self {
+        let retryable =
+            error.is_retryable() && error.report().is_none_or(InvocationReport::is_retryable);
         Self {
-            retryable: error.is_retryable(),
-            message: error.to_string(),
+            retryable,
+            message: excerpt_of(&error.to_string(), MAX_MESSAGE_BYTES).to_string(),
+        }
+    }
+}
+
+/// Runs one invocation, turning a panic into a `NonRetryable` [`HandlerError`] (the same event
+/// would panic again) so the Runtime API gets a clear error and the loop serves the next one.
+/// Without this, `lambda_runtime` reports a Rust type name as the `errorType`.
+///
+/// # Errors
+/// The invocation's own error, or the panic's.
+pub async fn guard<F>(invocation: F) -> Result<Value, HandlerError>
+where
+    F: Future<Output = Result<Value, HandlerError>>,
+{
+    match AssertUnwindSafe(invocation).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".to_owned());
+            let what = excerpt(&what);
+            tracing::error!(panic = %what, "the invocation panicked: reported as NonRetryable");
+            Err(HandlerError {
+                retryable: false,
+                message: format!(
+                    "internal error: the forwarder panicked ({what}); the event is not retried \
+                     (it would panic again): please report this bug with the event"
+                ),
+            })
         }
     }
 }
@@ -185,7 +231,7 @@ pub async fn handle(forwarder: &Forwarder, payload: Value) -> Result<Value, Hand
 pub async fn run(forwarder: Forwarder) -> Result<(), LambdaError> {
     let forwarder = &forwarder;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle(forwarder, event.payload).await
+        guard(handle(forwarder, event.payload)).await
     }))
     .await
     .map_err(|e| LambdaError::Runtime(e.to_string()))
@@ -202,7 +248,7 @@ pub async fn run_from_env() -> Result<(), LambdaError> {
     let (config, settings) = config_from_env(get)?;
     let forwarder = Forwarder::new(config, settings).await?;
     tracing::info!(
-        upload_url = forwarder.upload_url(),
+        upload_url = %redacted_url(forwarder.upload_url()),
         "flowlog-forwarder Lambda runtime started"
     );
     run(forwarder).await
@@ -210,7 +256,26 @@ pub async fn run_from_env() -> Result<(), LambdaError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{LambdaError, check_lambda_env, config_from_env};
+    use super::{LambdaError, check_lambda_env, config_from_env, guard};
+
+    #[tokio::test]
+    async fn a_panic_becomes_a_non_retryable_error_and_the_next_invocation_runs() {
+        let boom = async { panic!("index out of bounds: the len is 0 but the index is 3") };
+        let err = guard(boom).await.expect_err("a panic is an error");
+        assert!(!err.retryable);
+        assert!(
+            err.message.contains("panicked (index out of bounds"),
+            "{}",
+            err.message
+        );
+
+        let owned = async { panic!("{}", "x".repeat(1 << 20)) };
+        let err = guard(owned).await.expect_err("a panic is an error");
+        assert!(err.message.len() < 2048, "{} bytes", err.message.len());
+
+        let next = guard(async { Ok(serde_json::json!({"objects": 1})) }).await;
+        assert_eq!(next.ok(), Some(serde_json::json!({"objects": 1})));
+    }
 
     #[test]
     fn a_missing_function_variable_is_named_instead_of_panicking() {

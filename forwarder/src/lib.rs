@@ -1,6 +1,7 @@
 //! Forwards AWS VPC Flow Logs from S3 to Site24x7 AppLogs: a drop-in for `s3-sender.py`.
 //!
 //! Layout (data flows top to bottom):
+//! - [`limits`]: every bound on untrusted input (sizes, regex groups, logged text).
 //! - [`config`]: `logTypeConfig` decoded and validated ([`LogTypeConfig`]).
 //! - [`pattern`]: Python/Java regexes translated for Rust.
 //! - [`timestamp`]: `dateFormat`/`timezone` → `_zl_timestamp`.
@@ -52,6 +53,7 @@ pub mod flowlog;
 pub mod input;
 mod json;
 pub mod lambda;
+pub mod limits;
 pub mod object;
 pub mod pattern;
 pub mod pipeline;

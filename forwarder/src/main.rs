@@ -72,10 +72,24 @@ fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", error_line(&error));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes on one line, each said once: a cause whose text the message
+/// already holds (error types often quote their source) is not repeated.
+fn error_line(error: &anyhow::Error) -> String {
+    let mut line = error.to_string();
+    for cause in error.chain().skip(1) {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line
 }
 
 /// Started as `bootstrap` (Lambda's custom runtime name), or with no arguments while
@@ -103,6 +117,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn parse(args: ParseArgs) -> anyhow::Result<ExitCode> {
+    // A configuration that cannot work as meant (a dateField no record has) warns on stderr.
+    modes::init_cli_logging();
     let config = match (&args.config, &args.log_type_config) {
         (Some(path), _) => LogTypeConfig::from_file(path)?,
         (None, Some(value)) => {

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use flowlog_forwarder::settings::split_s3_url;
+use flowlog_forwarder::settings::{parse_s3_object_url, parse_s3_prefix_url};
 use flowlog_forwarder::source::S3Settings;
 use flowlog_forwarder::{Forwarder, LogTypeConfig, ObjectReport, Secret, Settings, StateLocation};
 
@@ -156,7 +156,8 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-fn init_cli_logging() {
+/// Warnings (and `RUST_LOG`) on stderr for the command-line modes.
+pub fn init_cli_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
@@ -179,12 +180,8 @@ pub fn forward(args: ForwardArgs) -> anyhow::Result<ExitCode> {
     let objects = args
         .objects
         .iter()
-        .map(|url| {
-            split_s3_url(url)
-                .filter(|(_, key)| !key.is_empty())
-                .with_context(|| format!("{url:?} is not s3://BUCKET/KEY"))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .map(|url| parse_s3_object_url(url))
+        .collect::<Result<Vec<_>, _>>()?;
     let runtime = runtime()?;
     let forwarder = args.common.forwarder(args.jobs, &runtime)?;
     let reports = runtime.block_on(forwarder.forward_all(objects, |r| eprintln!("{r}")));
@@ -194,8 +191,7 @@ pub fn forward(args: ForwardArgs) -> anyhow::Result<ExitCode> {
 /// `backfill s3://BUCKET/PREFIX`
 pub fn backfill(args: BackfillArgs) -> anyhow::Result<ExitCode> {
     init_cli_logging();
-    let (bucket, prefix) = split_s3_url(&args.prefix)
-        .with_context(|| format!("{:?} is not s3://BUCKET/PREFIX", args.prefix))?;
+    let (bucket, prefix) = parse_s3_prefix_url(&args.prefix)?;
     let runtime = runtime()?;
     let forwarder = args.common.forwarder(args.jobs, &runtime)?;
     let keys = runtime.block_on(forwarder.list_keys(&bucket, &prefix))?;

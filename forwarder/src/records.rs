@@ -6,12 +6,17 @@
 //! then `_zl_timestamp` (a JSON number, epoch ms) and `s247agentuid` (the bucket name).
 //! `filterConfig` is checked first, on the values as parsed. Values stay the line's text;
 //! an empty or unmatched value is `-`.
+//!
+//! A name is written once, with the value of its last writer in that order, as the
+//! reference's Python dict does: a `derivedConfig` group named like a field replaces it on the
+//! lines where its regex matches (a later rule's group replaces an earlier one's), and a
+//! `configTypes` field, `_zl_timestamp` and `s247agentuid` replace whatever came before.
 
 use std::borrow::Cow;
 
 use sha2::{Digest as _, Sha256};
 
-use crate::config::{FilterRule, LogTypeConfig, RewriteRule};
+use crate::config::{DerivedRule, FilterRule, LogTypeConfig, RewriteRule};
 use crate::json;
 use crate::timestamp::DateFormat;
 
@@ -58,17 +63,133 @@ pub(crate) enum Skip {
 }
 
 struct Column<'c> {
-    /// `"name":`, or `None` when the field is ignored.
+    /// `"name":`, or `None` when the field is ignored or always replaced by a later writer.
     prefix: Option<Vec<u8>>,
     rewrites: Vec<&'c RewriteRule>,
+    /// Derived regexes that replace this field when they match (see [`Replacers`]).
+    replaced_by: Replacers,
 }
 
-/// A derived regex and its groups: (group index, `"name":` or `None` when ignored).
-type DerivedRegex<'c> = (&'c regex::Regex, Vec<(usize, Option<Vec<u8>>)>);
+/// Derived regexes that write the same name later: `(derived plan, its regexes that have a
+/// group of that name)`. The earlier writer is skipped on lines where one of them matched.
+type Replacers = Vec<(usize, Vec<usize>)>;
+
+/// A derived group: its index, `"name":` (or `None` when ignored or always replaced), and the
+/// later derived regexes that replace it when they match.
+struct DerivedGroup {
+    index: usize,
+    prefix: Option<Vec<u8>>,
+    replaced_by: Replacers,
+}
+
+/// A derived regex and its groups.
+type DerivedRegex<'c> = (&'c regex::Regex, Vec<DerivedGroup>);
 
 struct DerivedPlan<'c> {
     column: usize,
     regexes: Vec<DerivedRegex<'c>>,
+}
+
+/// The derived regex that matched in each plan (its index and captures), for one line.
+type DerivedMatches<'l> = Vec<Option<(usize, regex::Captures<'l>)>>;
+
+/// Whether one of `replacers` matched on this line.
+fn replaced(replacers: &Replacers, matches: &DerivedMatches<'_>) -> bool {
+    replacers.iter().any(|(plan, regexes)| {
+        matches
+            .get(*plan)
+            .and_then(Option::as_ref)
+            .is_some_and(|(matched, _)| regexes.contains(matched))
+    })
+}
+
+/// Names written after the parsed and derived fields, whatever the line: they always win.
+const FIXED_NAMES: [&str; 2] = ["_zl_timestamp", "s247agentuid"];
+
+/// A derived rule that applies (its field exists): the field's column, the rule, and each of
+/// its regexes' named groups.
+type RuleGroups<'c> = (usize, &'c DerivedRule, Vec<Vec<(usize, String)>>);
+
+/// Who writes which name, in writing order: what keeps each name to one key.
+struct Writers<'c> {
+    config: &'c LogTypeConfig,
+    /// `configTypes` fields: written after every parsed and derived field.
+    key_names: Vec<&'c str>,
+    /// The derived rules that apply, in rule order.
+    rules: Vec<RuleGroups<'c>>,
+}
+
+impl<'c> Writers<'c> {
+    fn new(config: &'c LogTypeConfig, names: &[String]) -> Self {
+        let rules = config
+            .derived
+            .iter()
+            .filter_map(|rule| {
+                let column = names.iter().position(|n| n == &rule.field)?;
+                let groups = rule.regexes.iter().map(crate::pattern::group_names);
+                Some((column, rule, groups.collect()))
+            })
+            .collect();
+        Self {
+            config,
+            key_names: config
+                .config_types
+                .iter()
+                .map(|segment| segment.field.as_str())
+                .collect(),
+            rules,
+        }
+    }
+
+    fn ignored(&self, name: &str) -> bool {
+        self.config.ignored_fields.iter().any(|f| f == name)
+    }
+
+    /// Whether a `configTypes` field or a fixed name always replaces `name`.
+    fn always_later(&self, name: &str) -> bool {
+        self.key_names.contains(&name) || FIXED_NAMES.contains(&name)
+    }
+
+    /// The derived regexes writing `name` after rule `after` (`None`: after the parsed fields).
+    fn replacers(&self, name: &str, after: Option<usize>) -> Replacers {
+        self.rules
+            .iter()
+            .enumerate()
+            .filter(|(plan, _)| after.is_none_or(|a| *plan > a))
+            .filter_map(|(plan, (_, _, regexes))| {
+                let with_name: Vec<usize> = regexes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, groups)| groups.iter().any(|(_, n)| n == name))
+                    .map(|(r, _)| r)
+                    .collect();
+                (!with_name.is_empty()).then_some((plan, with_name))
+            })
+            .collect()
+    }
+
+    /// The derived rules as written: a group ignored or always replaced has no prefix.
+    fn derived_plans(&self) -> Vec<DerivedPlan<'c>> {
+        let group = |plan: usize, (index, name): &(usize, String)| DerivedGroup {
+            index: *index,
+            prefix: (!self.ignored(name) && !self.always_later(name))
+                .then(|| json::key_prefix(name)),
+            replaced_by: self.replacers(name, Some(plan)),
+        };
+        self.rules
+            .iter()
+            .enumerate()
+            .map(|(plan, (column, rule, regexes))| DerivedPlan {
+                column: *column,
+                regexes: rule
+                    .regexes
+                    .iter()
+                    .zip(regexes)
+                    .map(|(re, groups)| (re, groups.iter().map(|g| group(plan, g)).collect()))
+                    .collect(),
+            })
+            .collect()
+    }
 }
 
 /// A column's `","name":"`, padded so it can be copied as one fixed-width move.
@@ -129,42 +250,33 @@ pub(crate) struct RecordPlan<'c> {
 impl<'c> RecordPlan<'c> {
     /// Builds the plan for `names` (JSON keys, already with `_` for `-`).
     pub(crate) fn new(config: &'c LogTypeConfig, names: &[String], ctx: &ObjectContext) -> Self {
-        let ignored = |name: &str| config.ignored_fields.iter().any(|f| f == name);
         let position = |name: &str| names.iter().position(|n| n == name);
+        let writers = Writers::new(config, names);
         let columns: Vec<Column<'c>> = names
             .iter()
-            .map(|name| Column {
-                prefix: (!ignored(name)).then(|| json::key_prefix(name)),
-                rewrites: config
-                    .masking
-                    .iter()
-                    .chain(&config.hashing)
-                    .filter(|rule| &rule.field == name)
-                    .collect(),
+            .enumerate()
+            .map(|(i, name)| {
+                // A later column of the same name replaces this one, like a later writer.
+                let shadowed = names[i + 1..].contains(name) || writers.always_later(name);
+                Column {
+                    prefix: (!writers.ignored(name) && !shadowed).then(|| json::key_prefix(name)),
+                    rewrites: config
+                        .masking
+                        .iter()
+                        .chain(&config.hashing)
+                        .filter(|rule| &rule.field == name)
+                        .collect(),
+                    replaced_by: writers.replacers(name, None),
+                }
             })
             .collect();
-        let derived: Vec<DerivedPlan<'c>> = config
-            .derived
-            .iter()
-            .filter_map(|rule| {
-                let column = position(&rule.field)?;
-                let regexes = rule
-                    .regexes
-                    .iter()
-                    .map(|re| {
-                        let groups = crate::pattern::group_names(re)
-                            .into_iter()
-                            .map(|(i, n)| (i, (!ignored(&n)).then(|| json::key_prefix(&n))))
-                            .collect();
-                        (re, groups)
-                    })
-                    .collect();
-                Some(DerivedPlan { column, regexes })
-            })
-            .collect();
+        let derived = writers.derived_plans();
         let mut key_fields = Vec::new();
         let segments: Vec<&str> = ctx.key.split('/').collect();
         for segment in &config.config_types {
+            if FIXED_NAMES.contains(&segment.field.as_str()) {
+                continue;
+            }
             key_fields.extend_from_slice(&json::key_prefix(&segment.field));
             let value = segments
                 .get(segment.index)
@@ -200,11 +312,15 @@ impl<'c> RecordPlan<'c> {
             + key_fields.len()
             + tail.len()
             + 40;
+        let date_column = config.date_field.as_deref().and_then(position);
+        if date_column.is_none() && config.date_format != DateFormat::AgentTime {
+            warn_about_date_field(config, names, ctx);
+        }
         Self {
             columns,
             plain_openers,
             overhead,
-            date_column: config.date_field.as_deref().and_then(position),
+            date_column,
             date_format: &config.date_format,
             offset_s: config.timezone_offset_s,
             filters: config
@@ -252,12 +368,28 @@ impl<'c> RecordPlan<'c> {
             return Ok(line.len() as u64);
         }
         let mut log_size = line.len() as i64;
+        // Each derived rule's first matching regex, before any field is written: a match may
+        // replace a parsed field or an earlier rule's group.
+        let matches: DerivedMatches<'_> = self
+            .derived
+            .iter()
+            .map(|plan| {
+                let source = value(plan.column);
+                plan.regexes
+                    .iter()
+                    .enumerate()
+                    .find_map(|(r, (re, _))| re.captures(source).map(|caps| (r, caps)))
+            })
+            .collect();
         buf.push(b'{');
         for (i, column) in self.columns.iter().enumerate() {
             let original = value(i);
-            let Some(prefix) = &column.prefix else {
-                log_size -= original.len() as i64;
-                continue;
+            let prefix = match &column.prefix {
+                Some(prefix) if !replaced(&column.replaced_by, &matches) => prefix,
+                _ => {
+                    log_size -= original.len() as i64;
+                    continue;
+                }
             };
             buf.extend_from_slice(prefix);
             if column.rewrites.is_empty() {
@@ -274,22 +406,21 @@ impl<'c> RecordPlan<'c> {
             }
             buf.push(b',');
         }
-        for plan in &self.derived {
-            let source = value(plan.column);
-            if let Some((caps, groups)) = plan
-                .regexes
-                .iter()
-                .find_map(|(re, g)| re.captures(source).map(|c| (c, g)))
-            {
-                for (index, prefix) in groups {
-                    let Some(prefix) = prefix else { continue };
-                    let v = caps.get(*index).map_or("-", |m| m.as_str());
-                    let v = if v.is_empty() { "-" } else { v };
-                    log_size += v.len() as i64;
-                    buf.extend_from_slice(prefix);
-                    json::write_str(buf, v);
-                    buf.push(b',');
+        for (plan, matched) in self.derived.iter().zip(&matches) {
+            let Some((r, caps)) = matched else { continue };
+            for group in &plan.regexes[*r].1 {
+                let Some(prefix) = &group.prefix else {
+                    continue;
+                };
+                if replaced(&group.replaced_by, &matches) {
+                    continue;
                 }
+                let v = caps.get(group.index).map_or("-", |m| m.as_str());
+                let v = if v.is_empty() { "-" } else { v };
+                log_size += v.len() as i64;
+                buf.extend_from_slice(prefix);
+                json::write_str(buf, v);
+                buf.push(b',');
             }
         }
         self.write_end(timestamp, buf);
@@ -337,6 +468,33 @@ impl<'c> RecordPlan<'c> {
         write_i64(buf, timestamp);
         buf.extend_from_slice(&self.tail);
     }
+}
+
+/// Logs, once per run, that records of this object get the time of parsing because no value of
+/// `dateField` can be read: Site24x7 does the same silently, which hides a wrong profile.
+fn warn_about_date_field(config: &LogTypeConfig, names: &[String], ctx: &ObjectContext) {
+    config.warn_once_about_date_field(|| {
+        let fields = crate::limits::bounded(names.join(", "));
+        let object = format!("s3://{}/{}", ctx.bucket, ctx.key);
+        let object = crate::limits::excerpt(&object);
+        match &config.date_field {
+            Some(field) => tracing::warn!(
+                date_field = %crate::limits::excerpt(field),
+                %object,
+                %fields,
+                "logTypeConfig dateField `{}` is not a field of these records: they are stamped \
+                 with the time of parsing (as Site24x7 does); fix: set dateField to one of the \
+                 fields (`start` for flow logs). Logged once per run.",
+                crate::limits::excerpt(field)
+            ),
+            None => tracing::warn!(
+                %object,
+                "logTypeConfig has a dateFormat but no dateField: records are stamped with the \
+                 time of parsing (as Site24x7 does); fix: set dateField (`start` for flow logs) \
+                 or dateFormat `agent_time`. Logged once per run."
+            ),
+        }
+    });
 }
 
 /// Replaces every capture group of the rule's regex (the whole match when it has no groups)

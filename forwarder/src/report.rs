@@ -10,6 +10,7 @@ use std::fmt;
 
 use crate::deadletter::DeadLetterError;
 use crate::event::SqsBatchResponse;
+use crate::limits::excerpt;
 use crate::object::Unparsable;
 use crate::source::{ReadError, SourceError};
 use crate::upload::UploadError;
@@ -115,6 +116,17 @@ impl ObjectError {
     #[must_use]
     pub fn is_configuration(&self) -> bool {
         matches!(self, Self::Configuration { .. })
+    }
+
+    /// Whether retrying can never help: Site24x7 refused the configuration (and the objects
+    /// that stopped because of it), or the object's name is an invalid request.
+    #[must_use]
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            Self::Configuration { .. } | Self::Aborted { .. } => true,
+            Self::Source(e) => e.is_invalid_request(),
+            _ => false,
+        }
     }
 }
 
@@ -267,8 +279,8 @@ impl ObjectReport {
         macro_rules! line {
             ($level:ident) => {
                 tracing::$level!(
-                    bucket = %self.bucket,
-                    key = %self.key,
+                    bucket = %excerpt(&self.bucket),
+                    key = %excerpt(&self.key),
                     etag = self.etag.as_deref().unwrap_or(""),
                     lines = self.lines,
                     header = self.header,
@@ -306,8 +318,8 @@ impl fmt::Display for ObjectReport {
             "s3://{}/{} {} lines={} header={} sent={} filtered={} unparsable={} \
              dead_lettered={} resumed={} unsent={} batches={} retries={} bytes_in={} \
              bytes_out={} seconds={:.3}",
-            self.bucket,
-            self.key,
+            excerpt(&self.bucket),
+            excerpt(&self.key),
             self.outcome.name(),
             self.lines,
             self.header,
@@ -353,6 +365,23 @@ impl InvocationReport {
     #[must_use]
     pub fn has_failures(&self) -> bool {
         self.failed().next().is_some() || !self.event_errors.is_empty()
+    }
+
+    /// Whether retrying the whole invocation may help: no configuration error, and some object
+    /// failed for a reason that can pass. Records that could not be decoded never can.
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        let error = |r: &ObjectReport| {
+            r.outcome
+                .error()
+                .map(|e| (e.is_configuration(), e.is_permanent()))
+        };
+        !self
+            .failed()
+            .any(|r| error(r).is_some_and(|(configuration, _)| configuration))
+            && self
+                .failed()
+                .any(|r| !error(r).is_some_and(|(_, permanent)| permanent))
     }
 
     /// Records accepted over all objects.

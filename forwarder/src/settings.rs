@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use crate::batch::BatchLimits;
 use crate::config::LogTypeConfig;
+use crate::limits::{excerpt_of, validate_bucket, validate_key_len, validate_object};
 use crate::source::{self, S3Settings};
 use crate::upload::{UploadSettings, UploadTarget};
 
@@ -52,12 +53,9 @@ impl StateLocation {
     /// Parses `s3://BUCKET/PREFIX` (prefix defaults to [`DEFAULT_STATE_PREFIX`]).
     ///
     /// # Errors
-    /// [`SettingsError::Invalid`] when the text is not an `s3://` URL with a bucket.
+    /// [`SettingsError::S3Url`] when the text is not an `s3://` URL with a bucket S3 can have.
     pub fn parse_s3_url(url: &str) -> Result<Self, SettingsError> {
-        let (bucket, prefix) = split_s3_url(url).ok_or_else(|| SettingsError::Invalid {
-            name: "--state-s3".to_owned(),
-            problem: format!("{url:?} is not s3://BUCKET/PREFIX"),
-        })?;
+        let (bucket, prefix) = parse_s3_prefix_url(url)?;
         let prefix = if prefix.is_empty() {
             DEFAULT_STATE_PREFIX.to_owned()
         } else {
@@ -75,9 +73,56 @@ pub fn split_s3_url(url: &str) -> Option<(String, String)> {
     (!bucket.is_empty()).then(|| (bucket.to_owned(), key.to_owned()))
 }
 
+/// Parses `s3://BUCKET/KEY` naming one object, checked like an event's objects
+/// ([`validate_object`]) so nothing S3 cannot have reaches a request.
+///
+/// # Errors
+/// [`SettingsError::S3Url`] naming the rule broken.
+pub fn parse_s3_object_url(url: &str) -> Result<(String, String), SettingsError> {
+    let expected = "s3://BUCKET/KEY";
+    let (bucket, key) = split_s3_url(url).ok_or_else(|| s3_url_error(url, expected, None))?;
+    if key.is_empty() {
+        return Err(s3_url_error(url, expected, Some("the key is empty".into())));
+    }
+    validate_object(&bucket, &key).map_err(|e| s3_url_error(url, expected, Some(e.to_string())))?;
+    Ok((bucket, key))
+}
+
+/// Parses `s3://BUCKET/PREFIX` (the prefix may be empty), the bucket and the prefix's length
+/// checked like an object's.
+///
+/// # Errors
+/// [`SettingsError::S3Url`] naming the rule broken.
+pub fn parse_s3_prefix_url(url: &str) -> Result<(String, String), SettingsError> {
+    let expected = "s3://BUCKET/PREFIX";
+    let (bucket, prefix) = split_s3_url(url).ok_or_else(|| s3_url_error(url, expected, None))?;
+    validate_bucket(&bucket)
+        .and_then(|()| validate_key_len(&bucket, &prefix))
+        .map_err(|e| s3_url_error(url, expected, Some(e.to_string())))?;
+    Ok((bucket, prefix))
+}
+
+fn s3_url_error(url: &str, expected: &'static str, problem: Option<String>) -> SettingsError {
+    SettingsError::S3Url {
+        url: format!("{:?}", excerpt_of(url, 128)),
+        expected,
+        problem: problem.unwrap_or_else(|| "it does not start with s3:// and a bucket".into()),
+    }
+}
+
 /// A setting that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
+    /// An `s3://` argument that names nothing S3 can have.
+    #[error("{url} is not {expected}: {problem}")]
+    S3Url {
+        /// The argument (an excerpt, quoted).
+        url: String,
+        /// The form expected, e.g. `s3://BUCKET/KEY`.
+        expected: &'static str,
+        /// What is wrong, naming the limit.
+        problem: String,
+    },
     /// A value does not parse.
     #[error("setting {name}: {problem}")]
     Invalid {
@@ -158,8 +203,18 @@ impl Settings {
         settings.s3.endpoint_url = non_empty("FLOWLOG_S3_ENDPOINT_URL");
         let prefix =
             non_empty("FLOWLOG_STATE_PREFIX").unwrap_or_else(|| DEFAULT_STATE_PREFIX.to_owned());
+        validate_key_len("-", &prefix).map_err(|e| SettingsError::Invalid {
+            name: "FLOWLOG_STATE_PREFIX".to_owned(),
+            problem: e.to_string(),
+        })?;
         settings.state = match non_empty("FLOWLOG_STATE_BUCKET") {
-            Some(bucket) => StateLocation::S3 { bucket, prefix },
+            Some(bucket) => {
+                validate_bucket(&bucket).map_err(|e| SettingsError::Invalid {
+                    name: "FLOWLOG_STATE_BUCKET".to_owned(),
+                    problem: e.to_string(),
+                })?;
+                StateLocation::S3 { bucket, prefix }
+            }
             None => StateLocation::EventBucket { prefix },
         };
         let number = |name: &str| -> Result<Option<u64>, SettingsError> {
@@ -206,7 +261,7 @@ impl Settings {
 
 #[cfg(test)]
 mod tests {
-    use super::{Settings, StateLocation, split_s3_url};
+    use super::{Settings, StateLocation, parse_s3_object_url, parse_s3_prefix_url, split_s3_url};
 
     #[test]
     fn lambda_settings_default_to_the_event_bucket_and_read_overrides() {
@@ -250,6 +305,39 @@ mod tests {
             err.to_string().contains("FLOWLOG_OBJECT_CONCURRENCY"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_state_bucket_s3_cannot_have_names_the_variable() {
+        let err = Settings::from_lambda_env(|k| {
+            (k == "FLOWLOG_STATE_BUCKET").then(|| "no/such bucket".to_owned())
+        })
+        .expect_err("invalid");
+        assert!(err.to_string().contains("FLOWLOG_STATE_BUCKET"), "{err}");
+    }
+
+    #[test]
+    fn object_and_prefix_urls_are_checked_like_event_objects() {
+        let long_key = format!("s3://flow-logs/{}", "k".repeat(1025));
+        for (url, needle) in [
+            ("s3://flow-logs/", "the key is empty"),
+            ("http://flow-logs/k", "does not start with s3://"),
+            ("s3://ab/k", "3 to 63"),
+            (long_key.as_str(), "1025 bytes long"),
+        ] {
+            let err = parse_s3_object_url(url).expect_err(url).to_string();
+            assert!(err.contains(needle), "{url}: {err}");
+            assert!(err.contains("s3://BUCKET/KEY"), "{url}: {err}");
+        }
+        assert_eq!(
+            parse_s3_object_url("s3://flow-logs/a/b.gz").ok(),
+            Some(("flow-logs".to_owned(), "a/b.gz".to_owned()))
+        );
+        assert_eq!(
+            parse_s3_prefix_url("s3://flow-logs").ok(),
+            Some(("flow-logs".to_owned(), String::new()))
+        );
+        assert!(parse_s3_prefix_url("s3://a b/x").is_err());
     }
 
     #[test]

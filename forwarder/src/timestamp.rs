@@ -13,6 +13,8 @@ use std::fmt::Write as _;
 use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
+use crate::limits::excerpt;
+
 /// How a record's date field is read (`dateFormat`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DateFormat {
@@ -41,16 +43,21 @@ pub struct StrftimePattern {
 pub enum DateFormatError {
     /// Not `unix`, `agent_time` or a pattern with `%` directives.
     #[error(
-        "unknown dateFormat {0:?}: use `unix`, `unix-ms`, `agent_time` or a strftime pattern such as `%d/%b/%Y:%H:%M:%S %z`"
+        "unknown dateFormat {:?}: use `unix`, `unix-ms`, `agent_time` or a strftime pattern such as `%d/%b/%Y:%H:%M:%S %z`",
+        excerpt(.0)
     )]
     Unknown(String),
     /// A pattern chrono cannot format and parse back.
     #[error(
-        "dateFormat {0:?} cannot be used: a directive is unsupported or the pattern does not round-trip; use the directives %Y %y %m %b %B %d %H %I %p %M %S %f %z %j"
+        "dateFormat {:?} cannot be used: a directive is unsupported or the pattern does not round-trip; use the directives %Y %y %m %b %B %d %H %I %p %M %S %f %z %j",
+        excerpt(.0)
     )]
     Unusable(String),
     /// A `timezone` that is not a `+HHMM` offset.
-    #[error("timezone {0:?} is not an offset: write it as +0530, -0800 or +05:30")]
+    #[error(
+        "timezone {:?} is not an offset: write it as +0530, -0800 or +05:30",
+        excerpt(.0)
+    )]
     Timezone(String),
 }
 
@@ -78,29 +85,44 @@ impl DateFormat {
         StrftimePattern::new(value).map(Self::Strftime)
     }
 
-    /// The record's time in epoch milliseconds, or `None` when `value` does not fit the format.
+    /// The record's time in epoch milliseconds, or `None` when `value` does not fit the format
+    /// or is before 1970 (a negative `_zl_timestamp` is no time Site24x7 can show: such a line
+    /// is counted unparsable, never sent with a made-up time).
     ///
     /// `offset_s` is the profile's `timezone` in seconds east of UTC; `now_ms` is the time of
     /// parsing (for `agent_time` and for the year of year-less patterns).
     #[must_use]
     pub fn epoch_ms(&self, value: &str, offset_s: i32, now_ms: i64) -> Option<i64> {
-        match self {
+        let ms = match self {
             Self::UnixSeconds => unix_seconds_ms(value),
-            Self::UnixMillis => value.trim().parse::<i64>().ok(),
+            Self::UnixMillis => unix_millis(value),
             Self::AgentTime => Some(now_ms),
             Self::Strftime(pattern) => pattern.epoch_ms(value, offset_s, now_ms),
-        }
+        }?;
+        (ms >= 0).then_some(ms)
     }
 }
 
-/// Epoch seconds (an optional sign, digits, optionally a `.` and a fraction) to milliseconds,
-/// in one pass over the bytes: this runs once per record.
+/// Epoch milliseconds: digits with an optional `+`, surrounding whitespace ignored; no sign
+/// of minus (a time before 1970 is refused).
+fn unix_millis(value: &str) -> Option<i64> {
+    let digits = value.trim();
+    let digits = digits.strip_prefix('+').unwrap_or(digits);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Epoch seconds (an optional `+`, digits, optionally a `.` and a fraction) to milliseconds,
+/// in one pass over the bytes: this runs once per record. A `-` sign is refused: a time
+/// before 1970 is not a flow's time.
 fn unix_seconds_ms(value: &str) -> Option<i64> {
     let bytes = value.as_bytes();
-    let (negative, digits) = match bytes.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, bytes),
+    let digits = match bytes.split_first() {
+        Some((b'-', _)) => return None,
+        Some((b'+', rest)) => rest,
+        _ => bytes,
     };
     let whole = digits.iter().take_while(|b| b.is_ascii_digit()).count();
     if whole == 0 {
@@ -109,9 +131,6 @@ fn unix_seconds_ms(value: &str) -> Option<i64> {
     let mut seconds = 0i64;
     for &b in &digits[..whole] {
         seconds = seconds.checked_mul(10)?.checked_add(i64::from(b - b'0'))?;
-    }
-    if negative {
-        seconds = -seconds;
     }
     let frac = match digits[whole..].split_first() {
         None => &[][..],
@@ -236,6 +255,9 @@ mod tests {
             ("unix", "1418530010.5", 0, Some(1_418_530_010_500)),
             ("unix", "-", 0, None),
             ("unix-ms", "1418530010123", 0, Some(1_418_530_010_123)),
+            ("unix-ms", "-1418530010123", 0, None),
+            ("unix-ms", "+5", 0, Some(5)),
+            ("%Y-%m-%d", "1969-12-31", 0, None),
             ("agent_time", "whatever", 0, Some(NOW)),
             (
                 "%d/%b/%Y:%H:%M:%S %z",
@@ -285,7 +307,8 @@ mod tests {
         let cases: &[(&str, Option<i64>)] = &[
             ("0", Some(0)),
             ("+7", Some(7_000)),
-            ("-7", Some(-7_000)),
+            ("-7", None),
+            ("-0", None),
             ("5.", Some(5_000)),
             ("5.1", Some(5_100)),
             ("5.123456", Some(5_123)),

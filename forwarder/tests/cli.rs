@@ -108,3 +108,84 @@ fn parse_exits_non_zero_when_lines_are_unparsable() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// Runs `parse --config FILE` on a sample and returns (exit code, stderr).
+fn parse_with_config(config: &std::path::Path) -> anyhow::Result<(Option<i32>, String)> {
+    let output = parse_cmd()
+        .arg("--config")
+        .arg(config)
+        .arg(fixture("samples/default-v2.log"))
+        .output()?;
+    Ok((output.status.code(), String::from_utf8(output.stderr)?))
+}
+
+#[test]
+fn a_config_error_is_printed_once() -> anyhow::Result<()> {
+    for (path, phrase) in [
+        ("bad/bad-regex.json", "does not compile"),
+        ("bad/unknown-dateformat.json", "unknown dateFormat"),
+    ] {
+        let (code, stderr) = parse_with_config(&fixture(path))?;
+        assert_eq!(code, Some(2), "{stderr}");
+        assert_eq!(stderr.matches(phrase).count(), 1, "{path}: {stderr}");
+    }
+    Ok(())
+}
+
+#[test]
+fn a_config_file_that_is_an_array_is_not_called_base64() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("config.json");
+    std::fs::write(&path, "[{\"apiKey\":\"k\"}]")?;
+
+    let (code, stderr) = parse_with_config(&path)?;
+
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("JSON but not an object"), "{stderr}");
+    assert!(!stderr.contains("base64"), "{stderr}");
+    Ok(())
+}
+
+#[test]
+fn an_endless_config_file_is_refused_at_the_size_limit() -> anyhow::Result<()> {
+    let (code, stderr) = parse_with_config(std::path::Path::new("/dev/zero"))?;
+
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("/dev/zero"), "{stderr}");
+    assert!(stderr.contains("larger than 1 MiB"), "{stderr}");
+    Ok(())
+}
+
+#[test]
+fn forward_refuses_an_object_key_s3_cannot_hold_before_any_request() -> anyhow::Result<()> {
+    let config = std::fs::read_to_string(fixture("configs/site24x7-vpc.b64"))?;
+    for (url, needle) in [
+        (
+            format!("s3://flow-logs/{}", "k".repeat(64 * 1024)),
+            "65536 bytes long",
+        ),
+        (
+            format!("s3://{}/key", "b".repeat(1 << 16)),
+            "65536 characters long",
+        ),
+        ("s3://flow-logs/".to_owned(), "s3://BUCKET/KEY"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_flowlog-forwarder"))
+            .env_clear()
+            .env("logTypeConfig", config.trim())
+            .args(["forward", "--endpoint-url", "http://127.0.0.1:9"])
+            .args(["--access-key", "a", "--secret-key", "b", &url])
+            .output()?;
+        let stderr = String::from_utf8(output.stderr)?;
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{needle}: {}",
+            &stderr[..stderr.len().min(500)]
+        );
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(stderr.len() < 2048, "{} bytes of stderr", stderr.len());
+    }
+    Ok(())
+}

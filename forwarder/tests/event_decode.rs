@@ -367,3 +367,116 @@ fn a_record_without_a_bucket_name_is_malformed_not_skipped() -> anyhow::Result<(
     );
     Ok(())
 }
+
+fn s3_record(bucket: &str, raw_key: &str) -> serde_json::Value {
+    serde_json::json!({
+        "eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": bucket}, "object": {"key": raw_key}}
+    })
+}
+
+fn only_error(payload: &serde_json::Value) -> anyhow::Result<String> {
+    let decoded = decode_slice(payload.to_string().as_bytes())?;
+    assert_eq!(decoded.objects().count(), 0, "an invalid object was kept");
+    let errors: Vec<String> = decoded.errors().map(ToString::to_string).collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    Ok(errors[0].clone())
+}
+
+#[test]
+fn an_object_key_over_s3s_limit_is_an_error_for_that_record_naming_the_limit() -> anyhow::Result<()>
+{
+    for key_bytes in [1025, 64 * 1024, 1 << 20] {
+        let payload =
+            serde_json::json!({"Records": [s3_record("flow-logs", &"k".repeat(key_bytes))]});
+
+        let error = only_error(&payload)?;
+
+        assert!(error.contains("S3 record 0"), "{error}");
+        assert!(error.contains("flow-logs"), "{error}");
+        assert!(
+            error.contains(&format!("{key_bytes} bytes long")),
+            "{error}"
+        );
+        assert!(error.contains("1,024 bytes"), "{error}");
+        assert!(error.len() < 1024, "{} bytes: {error}", error.len());
+    }
+    Ok(())
+}
+
+#[test]
+fn a_bucket_name_s3_cannot_have_is_an_error_with_a_bounded_message() -> anyhow::Result<()> {
+    let huge = "b".repeat(1 << 20);
+    for (bucket, needle) in [
+        (huge.as_str(), "1048576 characters long"),
+        ("ab", "2 characters long"),
+        ("my bucket", "holds ' '"),
+        ("a/b/c", "holds '/'"),
+    ] {
+        let payload = serde_json::json!({"Records": [s3_record(bucket, "AWSLogs/x.log.gz")]});
+
+        let error = only_error(&payload)?;
+
+        assert!(error.contains(needle), "{needle}: {error}");
+        assert!(
+            error.contains("3 to 63") || error.contains("letters, digits"),
+            "{error}"
+        );
+        assert!(error.len() < 1024, "{} bytes", error.len());
+    }
+    Ok(())
+}
+
+#[test]
+fn eventbridge_objects_are_checked_the_same_way() -> anyhow::Result<()> {
+    let payload = serde_json::json!({
+        "source": "aws.s3", "detail-type": "Object Created", "time": "2026-11-25T06:00:00Z",
+        "detail": {"bucket": {"name": "flow-logs"}, "object": {"key": "k".repeat(70_000)}}
+    });
+
+    // A bare EventBridge event is one object: its error is the payload's.
+    let error = decode_slice(payload.to_string().as_bytes())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+
+    assert!(error.contains("EventBridge detail"), "{error}");
+    assert!(error.contains("70000 bytes long"), "{error}");
+    assert!(error.len() < 1024, "{} bytes", error.len());
+    Ok(())
+}
+
+#[test]
+fn every_text_an_event_error_quotes_is_cut_short() -> anyhow::Result<()> {
+    let huge = "x".repeat(1 << 20);
+    let payloads = [
+        // An undecodable key in a huge bucket name.
+        serde_json::json!({"Records": [s3_record(&huge, "bad%zz")]}),
+        // A huge SQS message id around a body that is not JSON.
+        serde_json::json!({"Records": [{"eventSource": "aws:sqs", "messageId": huge, "body": "nope"}]}),
+        // A field of the wrong type whose value serde quotes.
+        serde_json::json!({"Records": [{"eventSource": "aws:s3", "eventName": huge,
+            "s3": {"bucket": {"name": "flow-logs"}, "object": {"key": "k", "size": huge}}}]}),
+        // An unknown shape with huge keys and values.
+        serde_json::json!({"Records": [{"eventSource": huge, huge.clone(): 1}]}),
+        serde_json::json!({"detail-type": huge, "source": huge}),
+    ];
+    for payload in &payloads {
+        let text = match decode_slice(payload.to_string().as_bytes()) {
+            Ok(decoded) => decoded
+                .errors()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Err(error) => error.to_string(),
+        };
+        assert!(!text.is_empty(), "no error for a hostile payload");
+        assert!(text.len() < 4096, "{} bytes: {}", text.len(), &text[..200]);
+        assert!(
+            text.contains("bytes)"),
+            "no cut marker: {}",
+            &text[..text.len().min(300)]
+        );
+    }
+    Ok(())
+}

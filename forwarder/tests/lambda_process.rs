@@ -161,6 +161,82 @@ async fn an_sqs_invocation_answers_with_the_failed_message_only() -> anyhow::Res
     Ok(())
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hostile_event_fails_non_retryable_and_the_process_serves_the_next() -> anyhow::Result<()>
+{
+    // Arrange: upload URL with credentials, a config whose dateField no object has.
+    let bed = bed().await?;
+    let log = tempfile::NamedTempFile::new()?;
+    let mut config: serde_json::Value = serde_json::from_str(&bed.config_json(None))?;
+    config["dateField"] = "no_such_field".into();
+    let upload_url =
+        bed.emu
+            .ingest()
+            .upload_url()
+            .replacen("http://", "http://uploader:hunter2@", 1);
+    let child = Command::new(env!("CARGO_BIN_EXE_flowlog-forwarder"))
+        .arg("lambda")
+        .env_clear()
+        .envs(bed.forwarder_env())
+        .env(
+            "logTypeConfig",
+            flowlog_forwarder::config::encode_env_value(&config.to_string()),
+        )
+        .env("FLOWLOG_UPLOAD_URL", &upload_url)
+        .env("AWS_LAMBDA_RUNTIME_API", bed.emu.lambda_runtime().addr())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "flowlog-forwarder")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .stdout(Stdio::from(log.reopen()?))
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let lambda = ChildGuard(child);
+    let runtime = bed.emu.lambda_runtime();
+    let mut huge_key = s3_event(&["AWSLogs/x.log.gz"]);
+    huge_key["Records"][0]["s3"]["object"]["key"] = "k".repeat(64 * 1024).into();
+    let mut huge_bucket = s3_event(&["AWSLogs/x.log.gz"]);
+    huge_bucket["Records"][0]["s3"]["bucket"]["name"] = "b".repeat(1 << 20).into();
+
+    // Act: two hostile events, then two good objects.
+    runtime.invoke(huge_key);
+    runtime.invoke(huge_bucket);
+    runtime.wait_idle(Duration::from_secs(60)).await?;
+    bed.put(&key("after one"), gzip(flow_log(3).as_bytes()))
+        .await?;
+    bed.put(&key("after two"), gzip(flow_log(2).as_bytes()))
+        .await?;
+    let records = bed
+        .emu
+        .ingest()
+        .wait_for_records(5, Duration::from_secs(60))
+        .await?;
+    runtime.wait_idle(Duration::from_secs(60)).await?;
+    drop(lambda);
+
+    // Assert: every attempt (Lambda retries async invocations whatever the error type) is
+    // NonRetryable with the limit named; the next objects were delivered.
+    let outcomes = runtime.outcomes();
+    for (invocation, needle) in outcomes.iter().take(2).zip(["1,024 bytes", "3 to 63"]) {
+        assert!(!invocation.attempts.is_empty(), "{needle}: never ran");
+        for attempt in &invocation.attempts {
+            let AttemptResult::Failed { error_type, error } = &attempt.result else {
+                panic!("{needle}: did not fail: {attempt:?}");
+            };
+            assert_eq!(error_type, "NonRetryable", "{error}");
+            let message = error.to_string();
+            assert!(message.contains(needle), "{message}");
+            assert!(message.len() < 4096, "{} bytes", message.len());
+        }
+    }
+    assert_eq!(records.len(), 5);
+    let logs = std::fs::read_to_string(log.path())?;
+    assert!(logs.len() < 64 * 1024, "{} bytes of logs", logs.len());
+    assert!(!logs.contains("hunter2"), "upload credentials logged");
+    let warnings = logs.lines().filter(|l| l.contains("no_such_field")).count();
+    assert_eq!(warnings, 1, "dateField warned {warnings} times:\n{logs}");
+    Ok(())
+}
+
 #[test]
 fn lambda_mode_outside_lambda_exits_with_a_clear_message_instead_of_panicking() -> anyhow::Result<()>
 {

@@ -20,6 +20,8 @@ pub use key::{KeyError, decode_key};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::limits::{MAX_EVENT_BYTES, ObjectNameError, bounded, excerpt};
+
 /// One S3 object to forward, as the notification described it.
 ///
 /// `key` is already decoded (a real S3 key, ready for GetObject). The
@@ -186,11 +188,24 @@ impl DecodedEvent {
 }
 
 /// Why (part of) a payload could not be decoded. Messages name what was seen
-/// and what is supported.
+/// and what is supported; every text taken from the payload is cut to
+/// [`crate::limits::MAX_LOGGED_BYTES`], so a hostile event cannot flood the logs.
+/// None of these can succeed on a retry.
 #[derive(Debug, Error)]
 pub enum EventError {
+    /// The payload is larger than any Lambda invocation can be.
+    #[error(
+        "the Lambda payload is {bytes} bytes, over the limit of {limit} bytes (Lambda's own \
+         limit for an invocation)"
+    )]
+    TooLarge {
+        /// Size of the payload.
+        bytes: usize,
+        /// [`MAX_EVENT_BYTES`].
+        limit: usize,
+    },
     /// Text that should hold JSON does not.
-    #[error("{context} is not JSON: {source}")]
+    #[error("{} is not JSON: {}", excerpt(context), bounded(source))]
     NotJson {
         /// Which text: the payload, an SQS body, an SNS `Message`.
         context: String,
@@ -199,9 +214,11 @@ pub enum EventError {
     },
     /// A JSON shape the forwarder does not know.
     #[error(
-        "{context} is not a supported event: saw {seen}; supported: S3 event notifications \
+        "{} is not a supported event: saw {}; supported: S3 event notifications \
          (Records[].eventSource \"aws:s3\"), SQS (\"aws:sqs\") and SNS (\"aws:sns\") wrappers of them, \
-         EventBridge \"Object Created\" events from \"aws.s3\", and s3:TestEvent"
+         EventBridge \"Object Created\" events from \"aws.s3\", and s3:TestEvent",
+        excerpt(context),
+        excerpt(seen)
     )]
     Unsupported {
         /// Where it was found.
@@ -211,8 +228,10 @@ pub enum EventError {
     },
     /// An S3 record whose `eventVersion` is not 2.x.
     #[error(
-        "{context} has eventVersion {version:?}; only 2.x is supported (S3 changes the major \
-         version only for incompatible schemas)"
+        "{} has eventVersion {:?}; only 2.x is supported (S3 changes the major \
+         version only for incompatible schemas)",
+        excerpt(context),
+        excerpt(version)
     )]
     EventVersion {
         /// Which record.
@@ -222,7 +241,7 @@ pub enum EventError {
     },
     /// A record missing a required field (bucket name, key, event name) or
     /// with a field of the wrong type.
-    #[error("{context} is malformed: {source}")]
+    #[error("{} is malformed: {}", excerpt(context), bounded(source))]
     Malformed {
         /// Which record.
         context: String,
@@ -230,7 +249,11 @@ pub enum EventError {
         source: serde_json::Error,
     },
     /// A key whose form encoding is broken.
-    #[error("cannot decode object key {raw_key:?} in bucket {bucket:?}: {source}")]
+    #[error(
+        "cannot decode object key {:?} in bucket {:?}: {source}",
+        excerpt(raw_key),
+        excerpt(bucket)
+    )]
     Key {
         /// Bucket of the object.
         bucket: String,
@@ -238,6 +261,15 @@ pub enum EventError {
         raw_key: String,
         /// What is wrong with it.
         source: KeyError,
+    },
+    /// A bucket or key S3 cannot have (too long, bad characters): the object does not exist
+    /// and a request for it would be refused (or, over 64 KiB, could not even be built).
+    #[error("{} names an object S3 cannot have: {source}", excerpt(context))]
+    InvalidObject {
+        /// Which record.
+        context: String,
+        /// Which rule the name breaks, with the bucket and the (cut) key.
+        source: ObjectNameError,
     },
 }
 
@@ -248,10 +280,16 @@ fn errors_as_text<S: serde::Serializer>(errors: &[EventError], s: S) -> Result<S
 /// Decodes a Lambda payload from its JSON bytes.
 ///
 /// # Errors
-/// [`EventError::NotJson`] or [`EventError::Unsupported`] when the payload as a
-/// whole is not an event; problems inside single records are reported in
+/// [`EventError::TooLarge`] over [`MAX_EVENT_BYTES`], [`EventError::NotJson`] or
+/// [`EventError::Unsupported`] when the payload as a whole is not an event; problems inside single records are reported in
 /// [`EventItem::errors`] instead, so the other records still get forwarded.
 pub fn decode_slice(payload: &[u8]) -> Result<DecodedEvent, EventError> {
+    if payload.len() > MAX_EVENT_BYTES {
+        return Err(EventError::TooLarge {
+            bytes: payload.len(),
+            limit: MAX_EVENT_BYTES,
+        });
+    }
     let value = serde_json::from_slice(payload).map_err(|source| EventError::NotJson {
         context: "the Lambda payload".to_owned(),
         source,

@@ -6,6 +6,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::{DecodedEvent, EventError, EventItem, ObjectRef, Origin, SkipReason, decode_key};
+use crate::limits::{excerpt, excerpt_of, validate_object};
+
+/// Most bytes of one key or value quoted when describing an unknown shape.
+const DESCRIBED_BYTES: usize = 64;
 
 /// SNS-in-SQS is the deepest real nesting; more means something is looping.
 const MAX_WRAPPER_DEPTH: usize = 3;
@@ -139,7 +143,7 @@ fn sqs_record(index: usize, record: &Value) -> EventItem {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    let context = format!("the body of SQS message {message_id:?}");
+    let context = format!("the body of SQS message {:?}", excerpt(&message_id));
     let contents = match record.get("body") {
         Some(Value::String(body)) => parse_then_decode(body, &context, 1),
         _ => Err(unsupported(&format!("SQS record {index}"), record)),
@@ -267,23 +271,34 @@ fn s3_record(record: Value, context: &str, contents: &mut Contents) {
         return;
     }
     let S3Entity { bucket, object } = record.s3;
-    match decode_key(&object.key) {
-        Ok(key) => contents.objects.push(ObjectRef {
-            bucket: bucket.name,
-            key,
-            size: object.size,
-            etag: object.e_tag,
-            version_id: object.version_id,
-            sequencer: object.sequencer,
-            event_time: record.event_time,
-            event_name: record.event_name,
-        }),
-        Err(source) => contents.errors.push(EventError::Key {
-            bucket: bucket.name,
-            raw_key: object.key,
+    let key = match decode_key(&object.key) {
+        Ok(key) => key,
+        Err(source) => {
+            contents.errors.push(EventError::Key {
+                bucket: bucket.name,
+                raw_key: object.key,
+                source,
+            });
+            return;
+        }
+    };
+    if let Err(source) = validate_object(&bucket.name, &key) {
+        contents.errors.push(EventError::InvalidObject {
+            context: context.to_owned(),
             source,
-        }),
+        });
+        return;
     }
+    contents.objects.push(ObjectRef {
+        bucket: bucket.name,
+        key,
+        size: object.size,
+        etag: object.e_tag,
+        version_id: object.version_id,
+        sequencer: object.sequencer,
+        event_time: record.event_time,
+        event_name: record.event_name,
+    });
 }
 
 fn eventbridge(map: &Map<String, Value>, context: &str) -> Result<Contents, EventError> {
@@ -298,11 +313,17 @@ fn eventbridge(map: &Map<String, Value>, context: &str) -> Result<Contents, Even
         });
     }
     let context = format!("the EventBridge detail in {context}");
-    let detail: BridgeDetail =
-        serde_json::from_value(map.get("detail").cloned().unwrap_or(Value::Null))
-            .map_err(|source| EventError::Malformed { context, source })?;
+    let detail: BridgeDetail = serde_json::from_value(
+        map.get("detail").cloned().unwrap_or(Value::Null),
+    )
+    .map_err(|source| EventError::Malformed {
+        context: context.clone(),
+        source,
+    })?;
     let mut contents = Contents::default();
     if detail_type == "Object Created" {
+        validate_object(&detail.bucket.name, &detail.object.key)
+            .map_err(|source| EventError::InvalidObject { context, source })?;
         contents.objects.push(ObjectRef {
             bucket: detail.bucket.name,
             key: detail.object.key,
@@ -343,9 +364,13 @@ fn describe(value: &Value) -> String {
 }
 
 fn describe_object(map: &Map<String, Value>) -> String {
-    let mut keys: Vec<&str> = map.keys().map(String::as_str).take(8).collect();
+    let mut keys: Vec<String> = map
+        .keys()
+        .take(8)
+        .map(|k| excerpt_of(k, DESCRIBED_BYTES).to_string())
+        .collect();
     if map.len() > keys.len() {
-        keys.push("…");
+        keys.push("…".to_owned());
     }
     let mut text = format!("an object with keys [{}]", keys.join(", "));
     for field in [
@@ -357,7 +382,7 @@ fn describe_object(map: &Map<String, Value>) -> String {
         "Event",
     ] {
         if let Some(Value::String(v)) = map.get(field) {
-            let _ = write!(text, ", {field} {v:?}");
+            let _ = write!(text, ", {field} {:?}", excerpt_of(v, DESCRIBED_BYTES));
         }
     }
     text

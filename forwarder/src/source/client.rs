@@ -2,8 +2,15 @@
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_s3::Client;
-use aws_sdk_s3::config::Credentials;
+use aws_sdk_s3::config::interceptors::BeforeSerializationInterceptorContextRef;
+use aws_sdk_s3::config::{ConfigBag, Credentials, Intercept};
+use aws_sdk_s3::operation::delete_object::DeleteObjectInput;
+use aws_sdk_s3::operation::get_object::GetObjectInput;
+use aws_sdk_s3::operation::head_object::HeadObjectInput;
+use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Input;
+use aws_sdk_s3::operation::put_object::PutObjectInput;
 
+use crate::limits::{validate_bucket, validate_key_len, validate_object};
 use crate::secret::Secret;
 
 /// Region used with a custom endpoint when none is given (emulators ignore it,
@@ -108,6 +115,49 @@ pub async fn build_client(settings: &S3Settings) -> Result<Client, ClientError> 
     let path_style = settings.force_path_style || settings.endpoint_url.is_some();
     let config = aws_sdk_s3::config::Builder::from(&shared)
         .force_path_style(path_style)
+        .interceptor(ObjectNameGuard)
         .build();
     Ok(Client::from_conf(config))
+}
+
+/// Refuses every request of this client whose bucket or key S3 cannot have, before the SDK
+/// builds it ([`validate_object`]): the SDK panics on a URI over 64 KiB, and S3 would refuse
+/// the rest. The refusal is a construction failure, which the GetObject retry treats as an
+/// invalid request (never retried).
+#[derive(Debug)]
+struct ObjectNameGuard;
+
+impl Intercept for ObjectNameGuard {
+    fn name(&self) -> &'static str {
+        "ObjectNameGuard"
+    }
+
+    fn read_before_execution(
+        &self,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let input = context.input();
+        let object = |bucket: Option<&str>, key: Option<&str>| match (bucket, key) {
+            (Some(bucket), Some(key)) => validate_object(bucket, key),
+            _ => Ok(()),
+        };
+        let checked = if let Some(i) = input.downcast_ref::<GetObjectInput>() {
+            object(i.bucket(), i.key())
+        } else if let Some(i) = input.downcast_ref::<HeadObjectInput>() {
+            object(i.bucket(), i.key())
+        } else if let Some(i) = input.downcast_ref::<PutObjectInput>() {
+            object(i.bucket(), i.key())
+        } else if let Some(i) = input.downcast_ref::<DeleteObjectInput>() {
+            object(i.bucket(), i.key())
+        } else if let Some(i) = input.downcast_ref::<ListObjectsV2Input>() {
+            i.bucket().map_or(Ok(()), |bucket| {
+                validate_bucket(bucket)
+                    .and_then(|()| validate_key_len(bucket, i.prefix().unwrap_or_default()))
+            })
+        } else {
+            Ok(())
+        };
+        checked.map_err(Into::into)
+    }
 }

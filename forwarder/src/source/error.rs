@@ -2,6 +2,8 @@
 
 use std::io;
 
+use crate::limits::excerpt_of;
+
 /// GetObject failed (after retries where retrying made sense).
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -58,6 +60,22 @@ pub enum SourceError {
         /// How many GetObject requests were made.
         attempts: u32,
     },
+    /// The request itself is invalid: a bucket or key S3 cannot have (checked before any
+    /// request is built), a request the SDK cannot build, or S3 calling it invalid
+    /// (`InvalidBucketName`, `KeyTooLongError`, `InvalidURI`, HTTP 414 …). Never retried: the
+    /// same request can never succeed.
+    #[error(
+        "s3://{bucket}/{key}: invalid request, not retried (it cannot succeed): {message}; fix: \
+         check the bucket and key the event or the command line names"
+    )]
+    InvalidRequest {
+        /// Bucket asked for (cut to an excerpt when it is the problem).
+        bucket: String,
+        /// Key asked for (cut to an excerpt).
+        key: String,
+        /// What is wrong, naming the limit broken.
+        message: String,
+    },
     /// No answer: connection refused, timeout, reset, or a body that broke
     /// before the first bytes.
     #[error("s3://{bucket}/{key}: could not read from S3 after {attempts} attempt(s): {message}")]
@@ -74,10 +92,26 @@ pub enum SourceError {
 }
 
 impl SourceError {
+    /// An [`SourceError::InvalidRequest`], keeping only excerpts of the names (they may be the
+    /// very thing that is too long).
+    pub(crate) fn invalid_request(bucket: &str, key: &str, message: impl Into<String>) -> Self {
+        Self::InvalidRequest {
+            bucket: excerpt_of(bucket, 64).to_string(),
+            key: excerpt_of(key, 128).to_string(),
+            message: message.into(),
+        }
+    }
+
     /// Whether trying again later (a Lambda retry) may succeed: false for a
-    /// missing key or bucket and for denied access, which need a human.
+    /// missing key or bucket and for denied access, which need a human, and for an invalid
+    /// request, which can never succeed.
     pub fn is_retryable_later(&self) -> bool {
         matches!(self, Self::Service { .. } | Self::Transport { .. })
+    }
+
+    /// Whether the request can never succeed, however often or late it is retried.
+    pub fn is_invalid_request(&self) -> bool {
+        matches!(self, Self::InvalidRequest { .. })
     }
 }
 

@@ -7,12 +7,14 @@ use aws_sdk_s3::operation::get_object::GetObjectError;
 use rand::Rng;
 
 use super::error::SourceError;
+use crate::limits::{bounded, validate_object};
 
 /// How often and how patiently GetObject is retried.
 ///
 /// Retried: `SlowDown`, HTTP 500/502/503/504, throttling codes, `RequestTimeout`,
 /// timeouts, connection errors and bodies that break before the first bytes.
-/// Never retried: `NoSuchKey`, `NoSuchBucket`, `AccessDenied` and other 4xx.
+/// Never retried: `NoSuchKey`, `NoSuchBucket`, `AccessDenied` and other 4xx, and invalid
+/// requests (see [`SourceError::InvalidRequest`]).
 /// The SDK's own retries are turned off for GetObject, so `max_attempts` is
 /// exactly the number of requests sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +76,23 @@ const RETRYABLE_CODES: &[&str] = &[
     "TooManyRequestsException",
 ];
 
+/// S3's answers to a request that is invalid as such: no retry can make it succeed.
+const INVALID_REQUEST_CODES: &[&str] = &[
+    "InvalidBucketName",
+    "KeyTooLongError",
+    "InvalidURI",
+    "InvalidRequest",
+    "InvalidArgument",
+    "MaxMessageLengthExceeded",
+    "MetadataTooLarge",
+    "RequestHeaderSectionTooLarge",
+];
+
 /// Sorts a GetObject error into a typed [`SourceError`] and whether to retry.
+///
+/// An object name S3 cannot have is an invalid request whatever the transport said (a server
+/// may just drop a connection whose request line is megabytes long), and so is anything the SDK
+/// could not build or S3 called invalid: none of it is retried.
 pub(crate) fn classify<R>(
     err: &SdkError<GetObjectError, R>,
     bucket: &str,
@@ -84,6 +102,9 @@ pub(crate) fn classify<R>(
 where
     R: std::fmt::Debug + HttpStatus,
 {
+    if let Err(name) = validate_object(bucket, key) {
+        return invalid(bucket, key, name.to_string());
+    }
     let b = || bucket.to_owned();
     let k = || key.to_owned();
     match err {
@@ -113,6 +134,10 @@ where
                     error,
                 };
             }
+            let message = bounded(err.message().unwrap_or("no message"));
+            if INVALID_REQUEST_CODES.contains(&code) || matches!(status, 414 | 431) {
+                return invalid(bucket, key, format!("{code} (HTTP {status}): {message}"));
+            }
             let retryable =
                 RETRYABLE_CODES.contains(&code) || matches!(status, 429 | 500 | 502 | 503 | 504);
             Failure {
@@ -122,23 +147,39 @@ where
                     key: k(),
                     code: code.to_owned(),
                     status,
-                    message: err.message().unwrap_or("no message").to_owned(),
+                    message,
                     attempts,
                 },
             }
         }
-        SdkError::DispatchFailure(failure) => Failure {
-            retryable: !failure.is_user(),
-            error: transport(err, bucket, key, attempts),
-        },
-        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => Failure {
-            retryable: true,
-            error: transport(err, bucket, key, attempts),
-        },
+        SdkError::DispatchFailure(failure) if failure.is_user() => {
+            invalid(bucket, key, bounded(DisplayErrorContext(err)))
+        }
+        SdkError::ConstructionFailure(_) => invalid(
+            bucket,
+            key,
+            format!(
+                "the request could not be built: {}",
+                bounded(DisplayErrorContext(err))
+            ),
+        ),
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            Failure {
+                retryable: true,
+                error: transport(err, bucket, key, attempts),
+            }
+        }
         _ => Failure {
             retryable: false,
             error: transport(err, bucket, key, attempts),
         },
+    }
+}
+
+fn invalid(bucket: &str, key: &str, message: String) -> Failure {
+    Failure {
+        retryable: false,
+        error: SourceError::invalid_request(bucket, key, message),
     }
 }
 
@@ -150,7 +191,7 @@ where
     SourceError::Transport {
         bucket: bucket.to_owned(),
         key: key.to_owned(),
-        message: DisplayErrorContext(err).to_string(),
+        message: bounded(DisplayErrorContext(err)),
         attempts,
     }
 }

@@ -61,6 +61,40 @@ impl UploadTarget {
     }
 }
 
+/// `url` as it may be logged or stored: user and password removed, every query value replaced
+/// by `redacted` (a testbed's `--upload-url` may carry credentials either way). Text that
+/// does not parse as a URL with a host keeps only what follows any userinfo `@`, up to any
+/// `?` or `#`.
+#[must_use]
+pub fn redacted_url(url: &str) -> String {
+    let Some(mut parsed) = reqwest::Url::parse(url).ok().filter(reqwest::Url::has_host) else {
+        let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let rest = match rest[..authority_end].rfind('@') {
+            Some(at) => &rest[at + 1..],
+            None => rest,
+        };
+        let rest = rest.split(['?', '#']).next().unwrap_or_default();
+        let text = if scheme.is_empty() {
+            rest.to_owned()
+        } else {
+            format!("{scheme}://{rest}")
+        };
+        return crate::limits::bounded(text);
+    };
+    let _ = parsed.set_username("");
+    let _ = parsed.set_password(None);
+    if parsed.query().is_some() {
+        let names: Vec<String> = parsed.query_pairs().map(|(k, _)| k.into_owned()).collect();
+        parsed
+            .query_pairs_mut()
+            .clear()
+            .extend_pairs(names.iter().map(|k| (k, "redacted")));
+    }
+    parsed.set_fragment(None);
+    crate::limits::bounded(parsed.as_str())
+}
+
 /// Timeouts and retry behaviour of the client.
 ///
 /// Defaults: connect 10 s; read 30 s (Site24x7's Fluentd plugin's read
@@ -219,7 +253,7 @@ pub enum ClientError {
         "upload URL {url:?} is not a valid URL ({reason}); fix: check uploadDomain in logTypeConfig or --upload-url"
     )]
     InvalidUrl {
-        /// The URL given.
+        /// The URL given, without credentials ([`redacted_url`]).
         url: String,
         /// Why it does not parse.
         reason: String,
@@ -255,7 +289,7 @@ pub struct UploadClient {
 impl fmt::Debug for UploadClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UploadClient")
-            .field("url", &self.url.as_str())
+            .field("url", &redacted_url(self.url.as_str()))
             .field("policy", &self.policy)
             .finish_non_exhaustive()
     }
@@ -271,7 +305,7 @@ impl UploadClient {
     /// set-up failure.
     pub fn new(target: UploadTarget, settings: &UploadSettings) -> Result<Self, ClientError> {
         let url = reqwest::Url::parse(&target.url).map_err(|e| ClientError::InvalidUrl {
-            url: target.url.clone(),
+            url: redacted_url(&target.url),
             reason: e.to_string(),
         })?;
         let mut device_key = HeaderValue::from_str(target.api_key.expose()).map_err(|_| {
@@ -472,5 +506,33 @@ fn transport_cause(error: reqwest::Error) -> RetryCause {
         RetryCause::Timeout { detail }
     } else {
         RetryCause::Transport { detail }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted_url;
+
+    #[test]
+    fn urls_lose_their_credentials_and_query_values() {
+        let cases = [
+            (
+                "https://logc.site24x7.com/upload",
+                "https://logc.site24x7.com/upload",
+            ),
+            (
+                "http://user:pass@127.0.0.1:9/upload",
+                "http://127.0.0.1:9/upload",
+            ),
+            (
+                "http://u@h/upload?token=s3cr3t&x#frag",
+                "http://h/upload?token=redacted&x=redacted",
+            ),
+            ("http://user:pa ss@h:bad/upload?k=v", "http://h:bad/upload"),
+            ("user:pass@host/up", "host/up"),
+        ];
+        for (url, want) in cases {
+            assert_eq!(redacted_url(url), want, "{url}");
+        }
     }
 }
