@@ -140,7 +140,8 @@ impl Forwarder {
         s3: aws_sdk_s3::Client,
     ) -> Result<Self, SetupError> {
         let target = settings.upload_target(&config);
-        let upload_url = target.url.clone();
+        // Kept for dead letters and logs: without credentials or query values.
+        let upload_url = upload::redacted_url(&target.url);
         let upload = Arc::new(UploadClient::new(target, &settings.upload)?);
         Ok(Self {
             config: Arc::new(config),
@@ -280,7 +281,7 @@ impl Forwarder {
             total: report.objects.len(),
             event_errors: report.event_errors.len(),
             first,
-            retryable: !configuration,
+            retryable: !configuration && report.is_retryable(),
             report: Box::new(report),
         })
     }
