@@ -283,7 +283,7 @@ async fn a_boto3_script_round_trips_and_its_log_uploads_notify() -> Result<()> {
     );
     assert_eq!(
         out["listed_keys_raw"],
-        serde_json::json!(["year%3D2026/a+b%2Bc%3Dd.log.gz"])
+        serde_json::json!(["year%3D2026/a%20b%2Bc%3Dd.log.gz"])
     );
     assert_eq!(out["range_status"], 206);
     assert_eq!(out["range_body"], "234");
