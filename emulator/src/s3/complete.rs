@@ -53,16 +53,25 @@ fn choose(
             "You must specify at least one part to complete a multipart upload"
         ));
     }
+    let numbers: Vec<i32> = requested
+        .iter()
+        .map(|p| p.part_number.unwrap_or(0))
+        .collect();
+    if let Some(bad) = numbers
+        .windows(2)
+        .find(|w| w[1] < w[0])
+        .map(|w| w[1])
+        .or_else(|| numbers.iter().copied().find(|n| *n < 1))
+    {
+        return Err(s3_error!(
+            InvalidPartOrder,
+            "The list of parts was not in ascending order (part {bad})"
+        ));
+    }
     let mut chosen: Vec<(i32, StoredPart)> = Vec::new();
     let mut i = 0;
     while i < requested.len() {
-        let number = requested[i].part_number.unwrap_or(0);
-        if chosen.last().is_some_and(|(prev, _)| number <= *prev) || number < 1 {
-            return Err(s3_error!(
-                InvalidPartOrder,
-                "The list of parts was not in ascending order (part {number})"
-            ));
-        }
+        let number = numbers[i];
         let end = requested[i..]
             .iter()
             .position(|p| p.part_number != Some(number))
