@@ -20,11 +20,13 @@ impl Backend {
                 "Send x-amz-object-attributes with at least one of ETag, Checksum, ObjectParts, StorageClass, ObjectSize"
             ));
         }
+        // One header value may list several attributes (`ETag,ObjectSize`, as boto3 sends).
         let wants = |name: &str| {
             input
                 .object_attributes
                 .iter()
-                .any(|a| a.as_str().eq_ignore_ascii_case(name))
+                .flat_map(|a| a.as_str().split(','))
+                .any(|a| a.trim().eq_ignore_ascii_case(name))
         };
         let found = self.find_object(&input.bucket, &input.key, input.version_id.as_deref())?;
         let obj = found.object;
