@@ -168,9 +168,12 @@ pub(crate) fn composite(algorithm: &str, parts: &[&Checksum]) -> Option<Checksum
 mod tests {
     use super::*;
 
+    /// Algorithm, requested type, and whether the upload is full-object (Err: refused).
+    type Case = (Option<&'static str>, Option<&'static str>, Result<bool, ()>);
+
     #[test]
     fn multipart_checksum_types_follow_the_s3_table() {
-        let table: [(Option<&str>, Option<&str>, Result<bool, ()>); 11] = [
+        let table: [Case; 11] = [
             (None, None, Ok(false)),
             (None, Some("FULL_OBJECT"), Err(())),
             (Some("CRC32"), None, Ok(false)),
