@@ -148,6 +148,19 @@ async fn allow_unordered_with_a_delimiter_is_refused() -> Result<()> {
         .mutate_request(unordered)
         .send()
         .await;
+    let ordered = s3
+        .list_objects_v2()
+        .bucket("bkt")
+        .delimiter("/")
+        .customize()
+        .mutate_request(|req| {
+            let uri = format!("{}&allow-unordered=false", req.uri());
+            if let Err(e) = req.set_uri(uri) {
+                panic!("a valid uri: {e}");
+            }
+        })
+        .send()
+        .await;
     let without = s3
         .list_objects_v2()
         .bucket("bkt")
@@ -163,6 +176,10 @@ async fn allow_unordered_with_a_delimiter_is_refused() -> Result<()> {
     assert_eq!(
         failure(&v1_with_delimiter),
         (Some(400), Some("InvalidArgument".to_owned()))
+    );
+    assert!(
+        ordered.is_ok(),
+        "allow-unordered=false is an ordered listing: {ordered:?}"
     );
     assert_eq!(without.contents().len(), 2);
     Ok(())

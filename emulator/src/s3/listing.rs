@@ -125,8 +125,10 @@ pub(crate) fn delimiter(given: Option<String>) -> Option<String> {
 /// offer unordered listings do (the query parameter is not part of the typed input).
 fn check_unordered(uri: &http::Uri, delimiter: Option<&str>) -> S3Result<()> {
     let unordered = uri.query().is_some_and(|q| {
-        q.split('&')
-            .any(|p| p.split_once('=').map_or(p, |(k, _)| k) == "allow-unordered")
+        q.split('&').any(|p| match p.split_once('=') {
+            Some((k, v)) => k == "allow-unordered" && v.eq_ignore_ascii_case("true"),
+            None => p == "allow-unordered",
+        })
     });
     if unordered && delimiter.is_some() {
         return Err(s3_error!(
