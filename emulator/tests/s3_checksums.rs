@@ -125,6 +125,16 @@ async fn a_wrong_sha256_is_refused_with_bad_digest_in_both_checksum_modes() -> R
             .body(ByteStream::from_static(b"payload"))
             .send()
             .await;
+        let file = tempfile::NamedTempFile::new()?;
+        std::fs::write(file.path(), b"payload")?;
+        let streamed = s3
+            .put_object()
+            .bucket(&bucket)
+            .key("k")
+            .checksum_sha256(&wrong)
+            .body(ByteStream::from_path(file.path()).await?)
+            .send()
+            .await;
         let head = s3
             .head_object()
             .bucket(&bucket)
@@ -144,6 +154,11 @@ async fn a_wrong_sha256_is_refused_with_bad_digest_in_both_checksum_modes() -> R
             failure(&garbage),
             (Some(400), Some("BadDigest".to_owned())),
             "mode {mode:?}"
+        );
+        assert_eq!(
+            failure(&streamed),
+            (Some(400), Some("BadDigest".to_owned())),
+            "mode {mode:?}, streamed body"
         );
         assert_eq!(
             head.checksum_sha256(),
