@@ -1,58 +1,16 @@
 //! Real third-party clients (awscli v1 and boto3 from the project's virtualenv) against the
 //! in-process emulated S3, each followed by a check of the notification S3 would have sent.
+//! (Versioning, transfers and settings through the same clients: `s3_clients_versioned.rs`.)
 
-use std::path::{Path, PathBuf};
-
-use anyhow::{Context as _, Result, bail, ensure};
+use anyhow::{Context as _, Result};
 use aws_sdk_s3::types::{Event, LambdaFunctionConfiguration, NotificationConfiguration};
 use flowlog_emulator::{Emulator, Notification, Subscription};
-use tokio::process::Command;
+
+mod clients;
+
+use clients::{Clients, run};
 
 const FUNCTION: &str = "arn:aws:lambda:us-east-1:123456789012:function:flowlog-forwarder";
-
-fn venv_bin(name: &str) -> Result<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let venv = std::env::var_os("FLOWLOG_VENV").map_or_else(|| root.join(".venv"), PathBuf::from);
-    let bin = venv.join("bin").join(name);
-    if !bin.is_file() {
-        bail!("{} not found: run `make tools`", bin.display());
-    }
-    Ok(bin)
-}
-
-/// A command for a venv tool with credentials for the emulator and no user AWS configuration.
-fn tool(emulator: &Emulator, name: &str, home: &Path) -> Result<Command> {
-    let settings = emulator.s3_settings();
-    let mut cmd = Command::new(venv_bin(name)?);
-    cmd.env("AWS_ACCESS_KEY_ID", &settings.access_key)
-        .env("AWS_SECRET_ACCESS_KEY", &settings.secret_key)
-        .env("AWS_DEFAULT_REGION", &settings.region)
-        .env("AWS_CONFIG_FILE", home.join("config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("credentials"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_ENDPOINT_URL")
-        .kill_on_drop(true);
-    Ok(cmd)
-}
-
-async fn run(mut cmd: Command) -> Result<String> {
-    let out = cmd.output().await.context("running a client")?;
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    ensure!(
-        out.status.success(),
-        "{cmd:?} failed: {stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(stdout)
-}
-
-fn aws(emulator: &Emulator, home: &Path, args: &[&str]) -> Result<Command> {
-    let mut cmd = tool(emulator, "aws", home)?;
-    cmd.arg("--endpoint-url").arg(emulator.s3_uri()).args(args);
-    Ok(cmd)
-}
 
 async fn notify_all_created(emulator: &Emulator, bucket: &str) -> Result<()> {
     let s3 = emulator.s3_client();
@@ -84,6 +42,7 @@ fn next(events: &mut Subscription) -> Result<Notification> {
 async fn aws_s3_cp_of_a_20_mb_file_is_one_multipart_upload_and_one_event() -> Result<()> {
     let emulator = Emulator::start().await?;
     let home = tempfile::tempdir()?;
+    let clients = Clients::new(&emulator, home.path());
     notify_all_created(&emulator, "cp-bucket").await?;
     let mut events = emulator.notifications();
     let file = home.path().join("flow.log.gz");
@@ -93,12 +52,7 @@ async fn aws_s3_cp_of_a_20_mb_file_is_one_multipart_upload_and_one_event() -> Re
     std::fs::write(&file, &content)?;
 
     let target = "s3://cp-bucket/AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/24/flow.log.gz";
-    run(aws(
-        &emulator,
-        home.path(),
-        &["s3", "cp", file.to_str().context("path")?, target],
-    )?)
-    .await?;
+    run(clients.aws(&["s3", "cp", file.to_str().context("path")?, target])?).await?;
 
     let n = next(&mut events)?;
     assert_eq!(
@@ -131,6 +85,7 @@ async fn aws_s3_cp_of_a_20_mb_file_is_one_multipart_upload_and_one_event() -> Re
 async fn aws_s3_ls_lists_and_aws_s3_rm_removes_what_aws_s3_cp_put() -> Result<()> {
     let emulator = Emulator::start().await?;
     let home = tempfile::tempdir()?;
+    let clients = Clients::new(&emulator, home.path());
     notify_all_created(&emulator, "ls-bucket").await?;
     let mut events = emulator.notifications();
     let file = home.path().join("small.log");
@@ -141,31 +96,11 @@ async fn aws_s3_ls_lists_and_aws_s3_rm_removes_what_aws_s3_cp_put() -> Result<()
     let key = "year=2026/a b+c=d.log";
 
     let src = file.to_str().context("path")?;
-    run(aws(
-        &emulator,
-        home.path(),
-        &["s3", "cp", src, &format!("s3://ls-bucket/{key}")],
-    )?)
-    .await?;
+    run(clients.aws(&["s3", "cp", src, &format!("s3://ls-bucket/{key}")])?).await?;
     let put = next(&mut events)?;
-    let listing = run(aws(
-        &emulator,
-        home.path(),
-        &["s3", "ls", "--recursive", "s3://ls-bucket/"],
-    )?)
-    .await?;
-    run(aws(
-        &emulator,
-        home.path(),
-        &["s3", "rm", &format!("s3://ls-bucket/{key}")],
-    )?)
-    .await?;
-    let after = run(aws(
-        &emulator,
-        home.path(),
-        &["s3", "ls", "--recursive", "s3://ls-bucket/"],
-    )?)
-    .await?;
+    let listing = run(clients.aws(&["s3", "ls", "--recursive", "s3://ls-bucket/"])?).await?;
+    run(clients.aws(&["s3", "rm", &format!("s3://ls-bucket/{key}")])?).await?;
+    let after = run(clients.aws(&["s3", "ls", "--recursive", "s3://ls-bucket/"])?).await?;
 
     assert_eq!(put.event_name(), Some("ObjectCreated:Put"));
     assert_eq!(
@@ -187,6 +122,7 @@ async fn aws_s3_ls_lists_and_aws_s3_rm_removes_what_aws_s3_cp_put() -> Result<()
 async fn aws_s3api_put_bucket_notification_configuration_routes_matching_objects() -> Result<()> {
     let emulator = Emulator::start().await?;
     let home = tempfile::tempdir()?;
+    let clients = Clients::new(&emulator, home.path());
     emulator
         .s3_client()
         .create_bucket()
@@ -209,29 +145,21 @@ async fn aws_s3api_put_bucket_notification_configuration_routes_matching_objects
     let mut events = emulator.notifications();
 
     let file_arg = format!("file://{}", config_file.display());
-    run(aws(
-        &emulator,
-        home.path(),
-        &[
-            "s3api",
-            "put-bucket-notification-configuration",
-            "--bucket",
-            "api-bucket",
-            "--notification-configuration",
-            &file_arg,
-        ],
-    )?)
+    run(clients.aws(&[
+        "s3api",
+        "put-bucket-notification-configuration",
+        "--bucket",
+        "api-bucket",
+        "--notification-configuration",
+        &file_arg,
+    ])?)
     .await?;
-    let echoed = run(aws(
-        &emulator,
-        home.path(),
-        &[
-            "s3api",
-            "get-bucket-notification-configuration",
-            "--bucket",
-            "api-bucket",
-        ],
-    )?)
+    let echoed = run(clients.aws(&[
+        "s3api",
+        "get-bucket-notification-configuration",
+        "--bucket",
+        "api-bucket",
+    ])?)
     .await?;
     let s3 = emulator.s3_client();
     for key in ["other/x.log.gz", "AWSLogs/x.txt", "AWSLogs/1/x.log.gz"] {
@@ -261,15 +189,15 @@ async fn aws_s3api_put_bucket_notification_configuration_routes_matching_objects
 async fn a_boto3_script_round_trips_and_its_log_uploads_notify() -> Result<()> {
     let emulator = Emulator::start().await?;
     let home = tempfile::tempdir()?;
+    let clients = Clients::new(&emulator, home.path());
     let mut events = emulator.notifications();
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients/boto3_roundtrip.py");
+    let uri = emulator.s3_uri();
+    let workdir = home.path().to_str().context("path")?;
 
-    let mut cmd = tool(&emulator, "python", home.path())?;
-    cmd.arg(script)
-        .arg(emulator.s3_uri())
-        .arg("boto3-bucket")
-        .arg(FUNCTION)
-        .arg(home.path());
+    let cmd = clients.python(
+        "boto3_roundtrip.py",
+        &[&uri, "boto3-bucket", FUNCTION, workdir],
+    )?;
     let out: serde_json::Value = serde_json::from_str(&run(cmd).await?)?;
 
     assert_eq!(
@@ -283,7 +211,7 @@ async fn a_boto3_script_round_trips_and_its_log_uploads_notify() -> Result<()> {
     );
     assert_eq!(
         out["listed_keys_raw"],
-        serde_json::json!(["year%3D2026/a+b%2Bc%3Dd.log.gz"])
+        serde_json::json!(["year%3D2026/a%20b%2Bc%3Dd.log.gz"])
     );
     assert_eq!(out["range_status"], 206);
     assert_eq!(out["range_body"], "234");
@@ -320,16 +248,15 @@ async fn a_boto3_script_round_trips_and_its_log_uploads_notify() -> Result<()> {
 async fn a_browser_style_post_upload_fires_object_created_post() -> Result<()> {
     let emulator = Emulator::start().await?;
     let home = tempfile::tempdir()?;
+    let clients = Clients::new(&emulator, home.path());
     notify_all_created(&emulator, "post-bucket").await?;
     let mut events = emulator.notifications();
-    let script =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients/boto3_presigned_post.py");
+    let uri = emulator.s3_uri();
 
-    let mut cmd = tool(&emulator, "python", home.path())?;
-    cmd.arg(script)
-        .arg(emulator.s3_uri())
-        .arg("post-bucket")
-        .arg("forms/a b.log");
+    let cmd = clients.python(
+        "boto3_presigned_post.py",
+        &[&uri, "post-bucket", "forms/a b.log"],
+    )?;
     let status = run(cmd).await?;
 
     assert_eq!(status.trim(), "204");

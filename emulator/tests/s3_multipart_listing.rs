@@ -207,7 +207,7 @@ async fn url_encodes_listed_keys_when_asked_like_s3() -> Result<()> {
     let plain = s3.list_objects_v2().bucket("bkt").send().await?;
 
     let key = encoded.contents().first().and_then(|o| o.key());
-    assert_eq!(key, Some("year%3D2026/a+b%2Bc.gz"));
+    assert_eq!(key, Some("year%3D2026/a%20b%2Bc.gz"));
     assert_eq!(encoded.encoding_type().map(|e| e.as_str()), Some("url"));
     assert_eq!(
         plain.contents().first().and_then(|o| o.key()),

@@ -61,6 +61,15 @@ impl Notification {
             .and_then(Value::as_str)
     }
 
+    /// The record's `s3.object.versionId`: the version the write created, in a bucket whose
+    /// versioning is enabled (None otherwise, and for `s3:TestEvent`).
+    #[must_use]
+    pub fn version_id(&self) -> Option<&str> {
+        self.event
+            .pointer("/Records/0/s3/object/versionId")
+            .and_then(Value::as_str)
+    }
+
     /// The object key, decoded from its form-encoded form in the record.
     #[must_use]
     pub fn key(&self) -> Option<String> {

@@ -84,7 +84,7 @@ pub struct ObjectCreated {
     pub request_id: String,
     /// `x-amz-id-2` of that request.
     pub host_id: String,
-    /// Present only for versioned buckets (the emulator's are not versioned).
+    /// The version the write created; present only when the bucket's versioning is enabled.
     pub version_id: Option<String>,
 }
 

@@ -1,5 +1,5 @@
 //! The `s3s::S3` implementation: one thin method per operation, each delegating to the module
-//! that owns the concern (buckets, objects, multipart, listing, notification configuration).
+//! that owns the concern. Operations not listed here answer 501 NotImplemented (s3s's default).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -80,205 +80,95 @@ pub(crate) fn no_such_key(key: &str) -> S3Error {
     s3_error!(NoSuchKey, "The specified key does not exist: {key}")
 }
 
-#[async_trait::async_trait]
-impl S3 for Backend {
-    #[tracing::instrument(skip_all, fields(bucket = %req.input.bucket))]
-    async fn create_bucket(
-        &self,
-        req: S3Request<CreateBucketInput>,
-    ) -> S3Result<S3Response<CreateBucketOutput>> {
-        self.op_create_bucket(req)
-    }
+/// Writes the `S3` impl: one traced method per operation, delegating to a `Backend::op_*`
+/// method. `object` operations also record the key; `object_async` ones read a request body.
+macro_rules! s3_operations {
+    (
+        plain { $($p:ident($pi:ident) -> $po:ident = $pf:ident;)* }
+        bucket { $($b:ident($bi:ident) -> $bo:ident = $bf:ident;)* }
+        object { $($o:ident($oi:ident) -> $oo:ident = $of:ident;)* }
+        object_async { $($a:ident($ai:ident) -> $ao:ident = $af:ident;)* }
+    ) => {
+        #[async_trait::async_trait]
+        impl S3 for Backend {
+            $(
+                #[tracing::instrument(skip_all)]
+                async fn $p(&self, req: S3Request<$pi>) -> S3Result<S3Response<$po>> {
+                    self.$pf(req)
+                }
+            )*
+            $(
+                #[tracing::instrument(skip_all, fields(bucket = %req.input.bucket))]
+                async fn $b(&self, req: S3Request<$bi>) -> S3Result<S3Response<$bo>> {
+                    self.$bf(req)
+                }
+            )*
+            $(
+                #[tracing::instrument(skip_all, fields(bucket = %req.input.bucket, key = %req.input.key))]
+                async fn $o(&self, req: S3Request<$oi>) -> S3Result<S3Response<$oo>> {
+                    self.$of(req)
+                }
+            )*
+            $(
+                #[tracing::instrument(skip_all, fields(bucket = %req.input.bucket, key = %req.input.key))]
+                async fn $a(&self, req: S3Request<$ai>) -> S3Result<S3Response<$ao>> {
+                    self.$af(req).await
+                }
+            )*
+        }
+    };
+}
 
-    #[tracing::instrument(skip_all, fields(bucket = %req.input.bucket))]
-    async fn head_bucket(
-        &self,
-        req: S3Request<HeadBucketInput>,
-    ) -> S3Result<S3Response<HeadBucketOutput>> {
-        self.op_head_bucket(req)
+s3_operations! {
+    plain {
+        list_buckets(ListBucketsInput) -> ListBucketsOutput = op_list_buckets;
     }
-
-    #[tracing::instrument(skip_all)]
-    async fn list_buckets(
-        &self,
-        req: S3Request<ListBucketsInput>,
-    ) -> S3Result<S3Response<ListBucketsOutput>> {
-        self.op_list_buckets(req)
+    bucket {
+        create_bucket(CreateBucketInput) -> CreateBucketOutput = op_create_bucket;
+        head_bucket(HeadBucketInput) -> HeadBucketOutput = op_head_bucket;
+        get_bucket_location(GetBucketLocationInput) -> GetBucketLocationOutput = op_get_bucket_location;
+        delete_bucket(DeleteBucketInput) -> DeleteBucketOutput = op_delete_bucket;
+        delete_objects(DeleteObjectsInput) -> DeleteObjectsOutput = op_delete_objects;
+        list_objects(ListObjectsInput) -> ListObjectsOutput = op_list_objects;
+        list_objects_v2(ListObjectsV2Input) -> ListObjectsV2Output = op_list_objects_v2;
+        list_object_versions(ListObjectVersionsInput) -> ListObjectVersionsOutput = op_list_object_versions;
+        list_multipart_uploads(ListMultipartUploadsInput) -> ListMultipartUploadsOutput = op_list_multipart_uploads;
+        put_bucket_notification_configuration(PutBucketNotificationConfigurationInput) -> PutBucketNotificationConfigurationOutput = op_put_bucket_notification_configuration;
+        get_bucket_notification_configuration(GetBucketNotificationConfigurationInput) -> GetBucketNotificationConfigurationOutput = op_get_bucket_notification_configuration;
+        put_bucket_versioning(PutBucketVersioningInput) -> PutBucketVersioningOutput = op_put_bucket_versioning;
+        get_bucket_versioning(GetBucketVersioningInput) -> GetBucketVersioningOutput = op_get_bucket_versioning;
+        get_bucket_acl(GetBucketAclInput) -> GetBucketAclOutput = op_get_bucket_acl;
+        put_bucket_acl(PutBucketAclInput) -> PutBucketAclOutput = op_put_bucket_acl;
+        get_bucket_ownership_controls(GetBucketOwnershipControlsInput) -> GetBucketOwnershipControlsOutput = op_get_bucket_ownership_controls;
+        put_bucket_ownership_controls(PutBucketOwnershipControlsInput) -> PutBucketOwnershipControlsOutput = op_put_bucket_ownership_controls;
+        delete_bucket_ownership_controls(DeleteBucketOwnershipControlsInput) -> DeleteBucketOwnershipControlsOutput = op_delete_bucket_ownership_controls;
+        get_public_access_block(GetPublicAccessBlockInput) -> GetPublicAccessBlockOutput = op_get_public_access_block;
+        put_public_access_block(PutPublicAccessBlockInput) -> PutPublicAccessBlockOutput = op_put_public_access_block;
+        delete_public_access_block(DeletePublicAccessBlockInput) -> DeletePublicAccessBlockOutput = op_delete_public_access_block;
+        get_bucket_policy(GetBucketPolicyInput) -> GetBucketPolicyOutput = op_get_bucket_policy;
+        put_bucket_policy(PutBucketPolicyInput) -> PutBucketPolicyOutput = op_put_bucket_policy;
+        delete_bucket_policy(DeleteBucketPolicyInput) -> DeleteBucketPolicyOutput = op_delete_bucket_policy;
+        get_bucket_policy_status(GetBucketPolicyStatusInput) -> GetBucketPolicyStatusOutput = op_get_bucket_policy_status;
     }
-
-    #[tracing::instrument(skip_all, fields(bucket = %req.input.bucket))]
-    async fn get_bucket_location(
-        &self,
-        req: S3Request<GetBucketLocationInput>,
-    ) -> S3Result<S3Response<GetBucketLocationOutput>> {
-        self.op_get_bucket_location(req)
+    object {
+        get_object(GetObjectInput) -> GetObjectOutput = op_get_object;
+        head_object(HeadObjectInput) -> HeadObjectOutput = op_head_object;
+        get_object_attributes(GetObjectAttributesInput) -> GetObjectAttributesOutput = op_get_object_attributes;
+        delete_object(DeleteObjectInput) -> DeleteObjectOutput = op_delete_object;
+        copy_object(CopyObjectInput) -> CopyObjectOutput = op_copy_object;
+        put_object_tagging(PutObjectTaggingInput) -> PutObjectTaggingOutput = op_put_object_tagging;
+        get_object_tagging(GetObjectTaggingInput) -> GetObjectTaggingOutput = op_get_object_tagging;
+        delete_object_tagging(DeleteObjectTaggingInput) -> DeleteObjectTaggingOutput = op_delete_object_tagging;
+        get_object_acl(GetObjectAclInput) -> GetObjectAclOutput = op_get_object_acl;
+        put_object_acl(PutObjectAclInput) -> PutObjectAclOutput = op_put_object_acl;
+        create_multipart_upload(CreateMultipartUploadInput) -> CreateMultipartUploadOutput = op_create_multipart_upload;
+        upload_part_copy(UploadPartCopyInput) -> UploadPartCopyOutput = op_upload_part_copy;
+        complete_multipart_upload(CompleteMultipartUploadInput) -> CompleteMultipartUploadOutput = op_complete_multipart_upload;
+        abort_multipart_upload(AbortMultipartUploadInput) -> AbortMultipartUploadOutput = op_abort_multipart_upload;
+        list_parts(ListPartsInput) -> ListPartsOutput = op_list_parts;
     }
-
-    #[tracing::instrument(skip_all, fields(bucket = %req.input.bucket))]
-    async fn delete_bucket(
-        &self,
-        req: S3Request<DeleteBucketInput>,
-    ) -> S3Result<S3Response<DeleteBucketOutput>> {
-        self.op_delete_bucket(req)
-    }
-
-    #[tracing::instrument(skip_all, fields(bucket = %req.input.bucket, key = %req.input.key))]
-    async fn put_object(
-        &self,
-        req: S3Request<PutObjectInput>,
-    ) -> S3Result<S3Response<PutObjectOutput>> {
-        self.op_put_object(req).await
-    }
-
-    #[tracing::instrument(skip_all, fields(bucket = %req.input.bucket, key = %req.input.key))]
-    async fn get_object(
-        &self,
-        req: S3Request<GetObjectInput>,
-    ) -> S3Result<S3Response<GetObjectOutput>> {
-        self.op_get_object(req)
-    }
-
-    #[tracing::instrument(skip_all, fields(bucket = %req.input.bucket, key = %req.input.key))]
-    async fn head_object(
-        &self,
-        req: S3Request<HeadObjectInput>,
-    ) -> S3Result<S3Response<HeadObjectOutput>> {
-        self.op_head_object(req)
-    }
-
-    #[tracing::instrument(skip_all, fields(bucket = %req.input.bucket, key = %req.input.key))]
-    async fn delete_object(
-        &self,
-        req: S3Request<DeleteObjectInput>,
-    ) -> S3Result<S3Response<DeleteObjectOutput>> {
-        self.op_delete_object(req)
-    }
-
-    #[tracing::instrument(skip_all, fields(bucket = %req.input.bucket))]
-    async fn delete_objects(
-        &self,
-        req: S3Request<DeleteObjectsInput>,
-    ) -> S3Result<S3Response<DeleteObjectsOutput>> {
-        self.op_delete_objects(req)
-    }
-
-    #[tracing::instrument(skip_all, fields(bucket = %req.input.bucket, key = %req.input.key))]
-    async fn copy_object(
-        &self,
-        req: S3Request<CopyObjectInput>,
-    ) -> S3Result<S3Response<CopyObjectOutput>> {
-        self.op_copy_object(req)
-    }
-
-    #[tracing::instrument(skip_all, fields(bucket = %req.input.bucket, key = %req.input.key))]
-    async fn put_object_tagging(
-        &self,
-        req: S3Request<PutObjectTaggingInput>,
-    ) -> S3Result<S3Response<PutObjectTaggingOutput>> {
-        self.op_put_object_tagging(req)
-    }
-
-    #[tracing::instrument(skip_all, fields(bucket = %req.input.bucket, key = %req.input.key))]
-    async fn get_object_tagging(
-        &self,
-        req: S3Request<GetObjectTaggingInput>,
-    ) -> S3Result<S3Response<GetObjectTaggingOutput>> {
-        self.op_get_object_tagging(req)
-    }
-
-    #[tracing::instrument(skip_all, fields(bucket = %req.input.bucket, key = %req.input.key))]
-    async fn delete_object_tagging(
-        &self,
-        req: S3Request<DeleteObjectTaggingInput>,
-    ) -> S3Result<S3Response<DeleteObjectTaggingOutput>> {
-        self.op_delete_object_tagging(req)
-    }
-
-    #[tracing::instrument(skip_all, fields(bucket = %req.input.bucket))]
-    async fn list_objects(
-        &self,
-        req: S3Request<ListObjectsInput>,
-    ) -> S3Result<S3Response<ListObjectsOutput>> {
-        self.op_list_objects(req)
-    }
-
-    #[tracing::instrument(skip_all, fields(bucket = %req.input.bucket))]
-    async fn list_objects_v2(
-        &self,
-        req: S3Request<ListObjectsV2Input>,
-    ) -> S3Result<S3Response<ListObjectsV2Output>> {
-        self.op_list_objects_v2(req)
-    }
-
-    #[tracing::instrument(skip_all, fields(bucket = %req.input.bucket))]
-    async fn list_object_versions(
-        &self,
-        req: S3Request<ListObjectVersionsInput>,
-    ) -> S3Result<S3Response<ListObjectVersionsOutput>> {
-        self.op_list_object_versions(req)
-    }
-
-    #[tracing::instrument(skip_all, fields(bucket = %req.input.bucket, key = %req.input.key))]
-    async fn create_multipart_upload(
-        &self,
-        req: S3Request<CreateMultipartUploadInput>,
-    ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
-        self.op_create_multipart_upload(req)
-    }
-
-    #[tracing::instrument(skip_all, fields(bucket = %req.input.bucket, key = %req.input.key, part = req.input.part_number))]
-    async fn upload_part(
-        &self,
-        req: S3Request<UploadPartInput>,
-    ) -> S3Result<S3Response<UploadPartOutput>> {
-        self.op_upload_part(req).await
-    }
-
-    #[tracing::instrument(skip_all, fields(bucket = %req.input.bucket, key = %req.input.key))]
-    async fn complete_multipart_upload(
-        &self,
-        req: S3Request<CompleteMultipartUploadInput>,
-    ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
-        self.op_complete_multipart_upload(req)
-    }
-
-    #[tracing::instrument(skip_all, fields(bucket = %req.input.bucket, key = %req.input.key))]
-    async fn abort_multipart_upload(
-        &self,
-        req: S3Request<AbortMultipartUploadInput>,
-    ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
-        self.op_abort_multipart_upload(req)
-    }
-
-    #[tracing::instrument(skip_all, fields(bucket = %req.input.bucket, key = %req.input.key))]
-    async fn list_parts(
-        &self,
-        req: S3Request<ListPartsInput>,
-    ) -> S3Result<S3Response<ListPartsOutput>> {
-        self.op_list_parts(req)
-    }
-
-    #[tracing::instrument(skip_all, fields(bucket = %req.input.bucket))]
-    async fn list_multipart_uploads(
-        &self,
-        req: S3Request<ListMultipartUploadsInput>,
-    ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
-        self.op_list_multipart_uploads(req)
-    }
-
-    #[tracing::instrument(skip_all, fields(bucket = %req.input.bucket))]
-    async fn put_bucket_notification_configuration(
-        &self,
-        req: S3Request<PutBucketNotificationConfigurationInput>,
-    ) -> S3Result<S3Response<PutBucketNotificationConfigurationOutput>> {
-        self.op_put_bucket_notification_configuration(req)
-    }
-
-    #[tracing::instrument(skip_all, fields(bucket = %req.input.bucket))]
-    async fn get_bucket_notification_configuration(
-        &self,
-        req: S3Request<GetBucketNotificationConfigurationInput>,
-    ) -> S3Result<S3Response<GetBucketNotificationConfigurationOutput>> {
-        self.op_get_bucket_notification_configuration(req)
+    object_async {
+        put_object(PutObjectInput) -> PutObjectOutput = op_put_object;
+        upload_part(UploadPartInput) -> UploadPartOutput = op_upload_part;
     }
 }

@@ -1,8 +1,9 @@
-//! Bucket operations: create, head, list, location, delete.
+//! Bucket operations: create (with Object Ownership and an ACL), head, list, location, delete.
 
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 
+use super::acl::{self, GrantHeaders};
 use super::backend::{Backend, no_such_bucket};
 use super::store::Bucket;
 
@@ -11,7 +12,25 @@ impl Backend {
         &self,
         req: S3Request<CreateBucketInput>,
     ) -> S3Result<S3Response<CreateBucketOutput>> {
-        let name = req.input.bucket;
+        let input = req.input;
+        let name = input.bucket;
+        let headers = GrantHeaders {
+            full_control: input.grant_full_control.as_deref(),
+            read: input.grant_read.as_deref(),
+            read_acp: input.grant_read_acp.as_deref(),
+            write: input.grant_write.as_deref(),
+            write_acp: input.grant_write_acp.as_deref(),
+        };
+        let grants = acl::requested(
+            input.acl.as_ref().map(BucketCannedACL::as_str),
+            &headers,
+            None,
+        )?;
+        let mut bucket = Bucket::new(input.object_ownership);
+        if let Some(grants) = grants {
+            acl::check_create(bucket.ownership.as_ref(), &grants)?;
+            bucket.acl = grants;
+        }
         let mut buckets = self.store.lock();
         if buckets.contains_key(&name) {
             return Err(s3_error!(
@@ -19,7 +38,7 @@ impl Backend {
                 "Your previous request to create the named bucket succeeded and you already own it: {name}"
             ));
         }
-        buckets.insert(name.clone(), Bucket::new());
+        buckets.insert(name.clone(), bucket);
         Ok(S3Response::new(CreateBucketOutput {
             location: Some(format!("/{name}")),
         }))

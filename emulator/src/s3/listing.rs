@@ -1,16 +1,33 @@
-//! Listings: ListObjectsV2 (prefix, delimiter, max-keys, continuation-token, start-after,
-//! `encoding-type=url`), ListObjects (v1) and ListObjectVersions (every object is version "null").
+//! Listings of current objects: ListObjectsV2 (prefix, delimiter, max-keys, continuation-token,
+//! start-after, `encoding-type=url`) and ListObjects (v1), plus what ListObjectVersions shares
+//! with them (max-keys, the delimiter, URL encoding of returned names).
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use base64::Engine as _;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 
 use super::backend::{Backend, no_such_bucket};
+use super::checksums::ALGORITHMS;
 use super::store::StoredObject;
-use crate::notify::encode_event_key;
+use super::versions::History;
+
+/// What `encoding-type=url` leaves as is: RFC 3986 unreserved characters and `/`.
+const LISTING_KEEP: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/');
+
+/// Percent-encodes a name as S3 does for `encoding-type=url`: `quux ab/` → `quux%20ab/`,
+/// `foo+1/` → `foo%2B1/` (not form encoding: a space is `%20`, never `+`).
+pub(crate) fn url_encode(name: &str) -> String {
+    utf8_percent_encode(name, LISTING_KEEP).to_string()
+}
 
 /// One listing entry: an object or a rolled-up common prefix.
 enum Entry {
@@ -26,9 +43,18 @@ struct Page {
     last: Option<String>,
 }
 
-/// Walks keys after `start` (exclusive) under `prefix`, rolling keys up at `delimiter`.
+/// The common prefix `key` rolls up to under `prefix` and `delimiter`, if any.
+pub(crate) fn rolled_up(key: &str, prefix: &str, delimiter: Option<&str>) -> Option<String> {
+    let d = delimiter?;
+    key[prefix.len()..]
+        .find(d)
+        .map(|i| key[..prefix.len() + i + d.len()].to_owned())
+}
+
+/// Walks keys with a current object after `start` (exclusive) under `prefix`, rolling keys up at
+/// `delimiter`; keys whose latest version is a delete marker are invisible.
 fn page(
-    objects: &BTreeMap<String, StoredObject>,
+    objects: &BTreeMap<String, History>,
     prefix: &str,
     delimiter: Option<&str>,
     start: Option<&str>,
@@ -41,15 +67,21 @@ fn page(
     let mut entries = Vec::new();
     let mut truncated = false;
     let mut last: Option<String> = None;
-    for (key, obj) in objects.range((lower, Bound::Unbounded)) {
+    if max_keys == 0 {
+        return Page {
+            entries,
+            truncated,
+            last,
+        };
+    }
+    for (key, history) in objects.range((lower, Bound::Unbounded)) {
         if !key.starts_with(prefix) {
             break;
         }
-        let rolled = delimiter.filter(|d| !d.is_empty()).and_then(|d| {
-            key[prefix.len()..]
-                .find(d)
-                .map(|i| key[..prefix.len() + i + d.len()].to_owned())
-        });
+        let Some(obj) = history.current() else {
+            continue;
+        };
+        let rolled = rolled_up(key, prefix, delimiter);
         let name = rolled.as_deref().unwrap_or(key);
         // A common prefix already returned (on this page or as the previous page's marker).
         if rolled.is_some() && (last.as_deref() == Some(name) || start.is_some_and(|s| name <= s)) {
@@ -72,7 +104,8 @@ fn page(
     }
 }
 
-fn max_keys(requested: Option<i32>) -> S3Result<usize> {
+/// `max-keys` as asked (at most 1000).
+pub(crate) fn max_keys(requested: Option<i32>) -> S3Result<usize> {
     match requested {
         None => Ok(1000),
         Some(n) if n < 0 => Err(s3_error!(
@@ -83,13 +116,36 @@ fn max_keys(requested: Option<i32>) -> S3Result<usize> {
     }
 }
 
+/// The delimiter to apply: an empty one is no delimiter, and is not echoed.
+pub(crate) fn delimiter(given: Option<String>) -> Option<String> {
+    given.filter(|d| !d.is_empty())
+}
+
+/// Refuses `allow-unordered=true` together with a delimiter, as S3-compatible stores that
+/// offer unordered listings do (the query parameter is not part of the typed input).
+fn check_unordered(uri: &http::Uri, delimiter: Option<&str>) -> S3Result<()> {
+    let unordered = uri.query().is_some_and(|q| {
+        q.split('&').any(|p| match p.split_once('=') {
+            Some((k, v)) => k == "allow-unordered" && v.eq_ignore_ascii_case("true"),
+            None => p == "allow-unordered",
+        })
+    });
+    if unordered && delimiter.is_some() {
+        return Err(s3_error!(
+            InvalidArgument,
+            "allow-unordered cannot be used together with a delimiter"
+        ));
+    }
+    Ok(())
+}
+
 /// Applies `encoding-type=url` to a value returned in a listing.
-struct Encoder {
+pub(crate) struct Encoder {
     url: bool,
 }
 
 impl Encoder {
-    fn new(encoding_type: Option<&EncodingType>) -> S3Result<Self> {
+    pub(crate) fn new(encoding_type: Option<&EncodingType>) -> S3Result<Self> {
         match encoding_type.map(EncodingType::as_str) {
             None => Ok(Self { url: false }),
             Some(e) if e.eq_ignore_ascii_case(EncodingType::URL) => Ok(Self { url: true }),
@@ -100,33 +156,47 @@ impl Encoder {
         }
     }
 
-    fn apply(&self, value: String) -> String {
+    pub(crate) fn apply(&self, value: &str) -> String {
         if self.url {
-            encode_event_key(&value)
+            url_encode(value)
         } else {
-            value
+            value.to_owned()
         }
     }
 
-    fn apply_opt(&self, value: Option<String>) -> Option<String> {
+    pub(crate) fn apply_opt(&self, value: Option<&str>) -> Option<String> {
         value.map(|v| self.apply(v))
     }
 
-    fn echo(&self) -> Option<EncodingType> {
+    pub(crate) fn echo(&self) -> Option<EncodingType> {
         self.url
             .then(|| EncodingType::from_static(EncodingType::URL))
     }
 }
 
-fn to_object(key: String, obj: &StoredObject, enc: &Encoder, owner: Option<Owner>) -> Object {
+/// The algorithms an object has checksums for, as listings name them.
+pub(crate) fn algorithms(c: &Checksum) -> Option<Vec<ChecksumAlgorithm>> {
+    let names: Vec<ChecksumAlgorithm> = ALGORITHMS
+        .iter()
+        .filter(|a| super::checksums::value(c, a).is_some())
+        .map(|a| ChecksumAlgorithm::from((*a).to_owned()))
+        .collect();
+    (!names.is_empty()).then_some(names)
+}
+
+fn to_object(key: &str, obj: &StoredObject, enc: &Encoder, owner: Option<Owner>) -> Object {
     Object {
         key: Some(enc.apply(key)),
         size: Some(i64::try_from(obj.data.len()).unwrap_or(i64::MAX)),
         e_tag: Some(ETag::Strong(obj.etag.clone())),
         last_modified: Some(obj.last_modified.clone()),
-        storage_class: Some(ObjectStorageClass::from_static(
-            ObjectStorageClass::STANDARD,
+        storage_class: Some(ObjectStorageClass::from(
+            obj.storage_class
+                .clone()
+                .unwrap_or_else(|| ObjectStorageClass::STANDARD.to_owned()),
         )),
+        checksum_algorithm: algorithms(&obj.checksum),
+        checksum_type: obj.checksum.checksum_type.clone(),
         owner,
         ..Default::default()
     }
@@ -149,6 +219,25 @@ fn decode_token(token: &str) -> S3Result<String> {
         })
 }
 
+/// Objects and common prefixes of a page, encoded.
+fn split(
+    entries: Vec<Entry>,
+    enc: &Encoder,
+    owner: Option<&Owner>,
+) -> (Vec<Object>, Vec<CommonPrefix>) {
+    let mut contents = Vec::new();
+    let mut common_prefixes = Vec::new();
+    for e in entries {
+        match e {
+            Entry::Object(k, o) => contents.push(to_object(&k, &o, enc, owner.cloned())),
+            Entry::Prefix(cp) => common_prefixes.push(CommonPrefix {
+                prefix: Some(enc.apply(&cp)),
+            }),
+        }
+    }
+    (contents, common_prefixes)
+}
+
 impl Backend {
     fn list_page(
         &self,
@@ -168,6 +257,8 @@ impl Backend {
         req: S3Request<ListObjectsV2Input>,
     ) -> S3Result<S3Response<ListObjectsV2Output>> {
         let input = req.input;
+        let delimiter = delimiter(input.delimiter);
+        check_unordered(&req.uri, delimiter.as_deref())?;
         let enc = Encoder::new(input.encoding_type.as_ref())?;
         let max = max_keys(input.max_keys)?;
         let token_start = input
@@ -183,27 +274,18 @@ impl Backend {
         let p = self.list_page(
             &input.bucket,
             &prefix,
-            input.delimiter.as_deref(),
+            delimiter.as_deref(),
             start.as_deref(),
             max,
         )?;
         let owner = input.fetch_owner.unwrap_or(false).then(Self::owner);
-        let mut contents = Vec::new();
-        let mut common_prefixes = Vec::new();
-        for e in p.entries {
-            match e {
-                Entry::Object(k, o) => contents.push(to_object(k, &o, &enc, owner.clone())),
-                Entry::Prefix(cp) => common_prefixes.push(CommonPrefix {
-                    prefix: Some(enc.apply(cp)),
-                }),
-            }
-        }
+        let (contents, common_prefixes) = split(p.entries, &enc, owner.as_ref());
         let key_count = i32::try_from(contents.len() + common_prefixes.len()).unwrap_or(i32::MAX);
         Ok(S3Response::new(ListObjectsV2Output {
             name: Some(input.bucket),
-            prefix: Some(enc.apply(prefix)),
-            delimiter: enc.apply_opt(input.delimiter),
-            start_after: enc.apply_opt(input.start_after),
+            prefix: Some(enc.apply(&prefix)),
+            delimiter: enc.apply_opt(delimiter.as_deref()),
+            start_after: enc.apply_opt(input.start_after.as_deref()),
             max_keys: Some(i32::try_from(max).unwrap_or(1000)),
             key_count: Some(key_count),
             continuation_token: input.continuation_token,
@@ -224,97 +306,32 @@ impl Backend {
         req: S3Request<ListObjectsInput>,
     ) -> S3Result<S3Response<ListObjectsOutput>> {
         let input = req.input;
+        let delimiter = delimiter(input.delimiter);
+        check_unordered(&req.uri, delimiter.as_deref())?;
         let enc = Encoder::new(input.encoding_type.as_ref())?;
         let max = max_keys(input.max_keys)?;
         let prefix = input.prefix.clone().unwrap_or_default();
         let p = self.list_page(
             &input.bucket,
             &prefix,
-            input.delimiter.as_deref(),
+            delimiter.as_deref(),
             input.marker.as_deref(),
             max,
         )?;
-        let mut contents = Vec::new();
-        let mut common_prefixes = Vec::new();
-        for e in p.entries {
-            match e {
-                Entry::Object(k, o) => contents.push(to_object(k, &o, &enc, Some(Self::owner()))),
-                Entry::Prefix(cp) => common_prefixes.push(CommonPrefix {
-                    prefix: Some(enc.apply(cp)),
-                }),
-            }
-        }
+        let (contents, common_prefixes) = split(p.entries, &enc, Some(&Self::owner()));
         // v1 returns NextMarker only when a delimiter is given; clients use the last key otherwise.
-        let next_marker = (p.truncated && input.delimiter.is_some())
+        let next_marker = (p.truncated && delimiter.is_some())
             .then(|| p.last.clone())
             .flatten();
         Ok(S3Response::new(ListObjectsOutput {
             name: Some(input.bucket),
-            prefix: Some(enc.apply(prefix)),
-            marker: Some(enc.apply(input.marker.unwrap_or_default())),
-            delimiter: enc.apply_opt(input.delimiter),
+            prefix: Some(enc.apply(&prefix)),
+            marker: Some(enc.apply(input.marker.as_deref().unwrap_or_default())),
+            delimiter: enc.apply_opt(delimiter.as_deref()),
             max_keys: Some(i32::try_from(max).unwrap_or(1000)),
             is_truncated: Some(p.truncated),
-            next_marker: enc.apply_opt(next_marker),
+            next_marker: enc.apply_opt(next_marker.as_deref()),
             contents: Some(contents),
-            common_prefixes: (!common_prefixes.is_empty()).then_some(common_prefixes),
-            encoding_type: enc.echo(),
-            ..Default::default()
-        }))
-    }
-
-    pub(crate) fn op_list_object_versions(
-        &self,
-        req: S3Request<ListObjectVersionsInput>,
-    ) -> S3Result<S3Response<ListObjectVersionsOutput>> {
-        let input = req.input;
-        let enc = Encoder::new(input.encoding_type.as_ref())?;
-        let max = max_keys(input.max_keys)?;
-        let prefix = input.prefix.clone().unwrap_or_default();
-        let p = self.list_page(
-            &input.bucket,
-            &prefix,
-            input.delimiter.as_deref(),
-            input.key_marker.as_deref(),
-            max,
-        )?;
-        let mut versions = Vec::new();
-        let mut common_prefixes = Vec::new();
-        for e in p.entries {
-            match e {
-                Entry::Object(k, o) => versions.push(ObjectVersion {
-                    key: Some(enc.apply(k)),
-                    version_id: Some("null".to_owned()),
-                    is_latest: Some(true),
-                    size: Some(i64::try_from(o.data.len()).unwrap_or(i64::MAX)),
-                    e_tag: Some(ETag::Strong(o.etag.clone())),
-                    last_modified: Some(o.last_modified.clone()),
-                    owner: Some(Self::owner()),
-                    storage_class: Some(ObjectVersionStorageClass::from_static(
-                        ObjectVersionStorageClass::STANDARD,
-                    )),
-                    ..Default::default()
-                }),
-                Entry::Prefix(cp) => common_prefixes.push(CommonPrefix {
-                    prefix: Some(enc.apply(cp)),
-                }),
-            }
-        }
-        Ok(S3Response::new(ListObjectVersionsOutput {
-            name: Some(input.bucket),
-            prefix: Some(enc.apply(prefix)),
-            delimiter: enc.apply_opt(input.delimiter),
-            key_marker: Some(enc.apply(input.key_marker.unwrap_or_default())),
-            version_id_marker: Some(input.version_id_marker.unwrap_or_default()),
-            max_keys: Some(i32::try_from(max).unwrap_or(1000)),
-            is_truncated: Some(p.truncated),
-            next_key_marker: p
-                .truncated
-                .then(|| p.last.clone())
-                .flatten()
-                .map(|k| enc.apply(k)),
-            next_version_id_marker: p.truncated.then(|| "null".to_owned()),
-            versions: Some(versions),
             common_prefixes: (!common_prefixes.is_empty()).then_some(common_prefixes),
             encoding_type: enc.echo(),
             ..Default::default()
@@ -325,26 +342,17 @@ impl Backend {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::s3::store::Versioning;
 
-    fn store(keys: &[&str]) -> BTreeMap<String, StoredObject> {
+    fn store(keys: &[&str]) -> BTreeMap<String, History> {
         keys.iter()
             .map(|k| {
-                (
-                    (*k).to_owned(),
-                    StoredObject {
-                        data: bytes::Bytes::new(),
-                        etag: String::new(),
-                        last_modified: Timestamp::from(std::time::UNIX_EPOCH),
-                        content_type: None,
-                        content_encoding: None,
-                        cache_control: None,
-                        content_disposition: None,
-                        metadata: None,
-                        checksum: Checksum::default(),
-                        parts_count: None,
-                        tags: Vec::new(),
-                    },
-                )
+                let mut h = History::default();
+                h.put(
+                    Versioning::Unversioned,
+                    StoredObject::empty(Timestamp::from(std::time::UNIX_EPOCH)),
+                );
+                ((*k).to_owned(), h)
             })
             .collect()
     }
@@ -372,5 +380,29 @@ mod tests {
         assert_eq!(names(&nested), ["c/x/*", "c/y"]);
         let resumed = page(&objects, "", None, Some("a/2"), 10);
         assert_eq!(names(&resumed), ["b", "c/x/1", "c/y", "d"]);
+        let none = page(&objects, "", None, None, 0);
+        assert!(none.entries.is_empty() && !none.truncated, "max-keys 0");
+    }
+
+    #[test]
+    fn deleted_keys_neither_list_nor_make_prefixes() {
+        let mut objects = store(&["gone/1", "kept"]);
+        if let Some(h) = objects.get_mut("gone/1") {
+            h.delete(Versioning::Enabled, Timestamp::from(std::time::UNIX_EPOCH));
+        }
+        let p = page(&objects, "", Some("/"), None, 10);
+        assert_eq!(names(&p), ["kept"]);
+    }
+
+    #[test]
+    fn url_encoding_is_path_style() {
+        for (name, want) in [
+            ("quux ab/", "quux%20ab/"),
+            ("foo+1/", "foo%2B1/"),
+            ("year=2026/a b.log", "year%3D2026/a%20b.log"),
+            ("é~_.-", "%C3%A9~_.-"),
+        ] {
+            assert_eq!(url_encode(name), want, "{name}");
+        }
     }
 }

@@ -17,6 +17,8 @@ pub(crate) struct Created<'a> {
     pub(crate) key: &'a str,
     pub(crate) size: u64,
     pub(crate) etag: &'a str,
+    /// The new version's id, only when the bucket's versioning is enabled.
+    pub(crate) version_id: Option<String>,
     pub(crate) rules: Vec<Rule>,
 }
 
@@ -195,7 +197,7 @@ impl Backend {
             source_ip: ctx.peer.ip().to_string(),
             request_id: ctx.request_id.clone(),
             host_id: ctx.host_id.clone(),
-            version_id: None,
+            version_id: created.version_id.clone(),
         };
         for rule in matching {
             let notification = Notification {

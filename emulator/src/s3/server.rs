@@ -1,5 +1,6 @@
 //! Serving the S3 backend over TCP: hyper-util's auto (HTTP/1 + HTTP/2) connection builder on a
-//! bound tokio listener, a request id per request, and graceful shutdown.
+//! bound tokio listener, a request id per request, bodies sent with chunked transfer encoding
+//! and no length, and graceful shutdown.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -8,7 +9,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use http_body_util::BodyExt as _;
+use http_body_util::{BodyExt as _, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -76,10 +77,13 @@ impl S3Server {
         settings: S3Settings,
         notifier: Notifier,
     ) -> Self {
-        let latency = settings.latency;
+        let limits = Limits {
+            latency: settings.latency,
+            max_body: settings.max_object_size,
+        };
         let service = build_service(settings, notifier);
         let shutdown = CancellationToken::new();
-        let task = tokio::spawn(accept_loop(listener, service, latency, shutdown.clone()));
+        let task = tokio::spawn(accept_loop(listener, service, limits, shutdown.clone()));
         tracing::info!(addr = %local, "emulated S3 listening");
         Self {
             addr: local,
@@ -127,10 +131,18 @@ pub fn build_service(settings: S3Settings, notifier: Notifier) -> S3Service {
     builder.build()
 }
 
+/// What the connection layer applies to every request.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    latency: Duration,
+    /// The largest body buffered for a request sent without a length.
+    max_body: u64,
+}
+
 async fn accept_loop(
     listener: TcpListener,
     service: S3Service,
-    latency: Duration,
+    limits: Limits,
     shutdown: CancellationToken,
 ) {
     let graceful = GracefulShutdown::new();
@@ -150,8 +162,7 @@ async fn accept_loop(
             }
         };
         let svc = service.clone();
-        let handler =
-            hyper::service::service_fn(move |req| handle(svc.clone(), peer, latency, req));
+        let handler = hyper::service::service_fn(move |req| handle(svc.clone(), peer, limits, req));
         let conn = builder
             .serve_connection(TokioIo::new(stream), handler)
             .into_owned();
@@ -182,11 +193,11 @@ fn new_host_id() -> String {
 async fn handle(
     service: S3Service,
     peer: SocketAddr,
-    latency: Duration,
+    limits: Limits,
     mut req: http::Request<Incoming>,
 ) -> Result<http::Response<s3s::Body>, Infallible> {
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
+    if !limits.latency.is_zero() {
+        tokio::time::sleep(limits.latency).await;
     }
     let ctx = RequestContext {
         request_id: new_request_id(),
@@ -194,7 +205,14 @@ async fn handle(
         peer,
     };
     req.extensions_mut().insert(ctx.clone());
-    let req = req.map(s3s::Body::from);
+    let req = if sent_without_length(&req) {
+        match with_buffered_body(req, limits.max_body).await {
+            Ok(req) => req,
+            Err(err) => return Ok(error_response(err, &ctx).await),
+        }
+    } else {
+        req.map(s3s::Body::from)
+    };
     let mut resp = match service.call(req).await {
         Ok(resp) => resp,
         Err(e) => {
@@ -222,6 +240,68 @@ async fn handle(
         resp = with_request_id_in_error(resp, &ctx).await;
     }
     Ok(resp)
+}
+
+/// Whether a request streams a body with chunked transfer encoding and no `Content-Length`
+/// (other than SigV4's own `aws-chunked` streaming, whose decoded length is declared).
+fn sent_without_length(req: &http::Request<Incoming>) -> bool {
+    let headers = req.headers();
+    let chunked = headers
+        .get_all(http::header::TRANSFER_ENCODING)
+        .iter()
+        .any(|v| {
+            v.to_str()
+                .is_ok_and(|s| s.to_ascii_lowercase().contains("chunked"))
+        });
+    let aws_streaming = headers
+        .get("x-amz-content-sha256")
+        .is_some_and(|v| v.as_bytes().starts_with(b"STREAMING-"));
+    chunked && !aws_streaming && !headers.contains_key(http::header::CONTENT_LENGTH)
+}
+
+/// Reads a length-less body into memory (up to the object size cap), so the S3 layer sees a
+/// body of known length, as it requires.
+async fn with_buffered_body(
+    req: http::Request<Incoming>,
+    cap: u64,
+) -> Result<http::Request<s3s::Body>, s3s::S3Error> {
+    let (parts, body) = req.into_parts();
+    let limit = usize::try_from(cap).unwrap_or(usize::MAX);
+    let bytes = match Limited::new(body, limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            return Err(s3s::S3Error::with_message(
+                s3s::S3ErrorCode::EntityTooLarge,
+                format!(
+                    "Your proposed upload exceeds the emulator's maximum object size of {cap} bytes; raise it with --max-object-size"
+                ),
+            ));
+        }
+        Err(e) => {
+            return Err(s3s::S3Error::with_message(
+                s3s::S3ErrorCode::IncompleteBody,
+                format!("failed to read the chunked request body: {e}"),
+            ));
+        }
+    };
+    Ok(http::Request::from_parts(parts, s3s::Body::from(bytes)))
+}
+
+/// An S3 error document for an error raised before the request reached s3s.
+async fn error_response(err: s3s::S3Error, ctx: &RequestContext) -> http::Response<s3s::Body> {
+    let mut resp = err.to_http_response().unwrap_or_else(|_| {
+        let mut r = http::Response::new(s3s::Body::empty());
+        *r.status_mut() = http::StatusCode::BAD_REQUEST;
+        r
+    });
+    let headers = resp.headers_mut();
+    if let Ok(v) = http::HeaderValue::from_str(&ctx.request_id) {
+        headers.insert("x-amz-request-id", v);
+    }
+    if let Ok(v) = http::HeaderValue::from_str(&ctx.host_id) {
+        headers.insert("x-amz-id-2", v);
+    }
+    with_request_id_in_error(resp, ctx).await
 }
 
 async fn with_request_id_in_error(
