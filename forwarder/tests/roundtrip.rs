@@ -85,3 +85,80 @@ proptest! {
         prop_assert_eq!(accounting.records, lines.len() as u64);
     }
 }
+
+#[path = "../benches/forwarding/to_parquet.rs"]
+mod to_parquet;
+
+/// Field subsets (transit-gateway fields included) with values fitting AWS's column types,
+/// `-` (null) among them, and a row-group size.
+fn typed_case() -> impl Strategy<Value = (Vec<&'static str>, Vec<Vec<String>>, usize)> {
+    let names =
+        proptest::sample::subsequence(FIELDS.iter().map(|f| f.name).collect::<Vec<_>>(), 1..16)
+            .prop_shuffle();
+    (names, 1usize..40).prop_flat_map(|(names, rows_per_group)| {
+        let values: Vec<BoxedStrategy<String>> = names
+            .iter()
+            .map(|name| {
+                let field = flowlog_forwarder::flowlog::field(name).map(|f| f.kind);
+                match field {
+                    Some(flowlog_forwarder::FieldType::Int32) => prop_oneof![
+                        4 => any::<i32>().prop_map(|v| v.to_string()),
+                        1 => Just("-".to_owned()),
+                    ]
+                    .boxed(),
+                    Some(flowlog_forwarder::FieldType::Int64) => prop_oneof![
+                        4 => any::<i64>().prop_map(|v| v.to_string()),
+                        1 => Just("-".to_owned()),
+                    ]
+                    .boxed(),
+                    _ => prop_oneof![
+                        4 => "[A-Za-z0-9.:/_-]{1,12}".prop_filter("not null", |v| v != "-"),
+                        1 => Just("-".to_owned()),
+                    ]
+                    .boxed(),
+                }
+            })
+            .collect();
+        (
+            Just(names),
+            proptest::collection::vec(values, 0..80),
+            Just(rows_per_group),
+        )
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn a_parquet_row_gives_the_record_of_its_text_line(
+        (names, rows, rows_per_group) in typed_case(),
+    ) {
+        // Arrange
+        let config = LogTypeConfig::from_json_bytes(CONFIG.as_bytes()).expect("valid config");
+        let fields: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        let mut text = names.join(" ");
+        for row in &rows {
+            text.push('\n');
+            text.push_str(&row.join(" "));
+        }
+        let lines = rows.iter().map(|r| r.join(" ").into_bytes());
+        let parquet = to_parquet::write_parquet(&fields, lines, rows_per_group, Vec::new())
+            .expect("written");
+        // Act
+        let parse = |input: &[u8]| {
+            let mut out = Vec::new();
+            let input = flowlog_forwarder::Input::Stream(input);
+            let summary = flowlog_forwarder::dry_run(
+                &config, common::ctx(), input, BatchLimits::default(), false, &mut out,
+            ).expect("dry run");
+            (String::from_utf8(out).expect("UTF-8"), summary)
+        };
+        let (from_text, text_summary) = parse(text.as_bytes());
+        let (from_parquet, parquet_summary) = parse(&parquet);
+        // Assert
+        prop_assert!(parquet_summary.is_clean(), "{}", parquet_summary);
+        prop_assert_eq!(text_summary.accounting.records, rows.len() as u64);
+        prop_assert_eq!(parquet_summary.accounting.records, rows.len() as u64);
+        prop_assert_eq!(from_parquet, from_text);
+    }
+}
