@@ -137,3 +137,29 @@ pub fn generate(
     };
     Ok((object, speed))
 }
+
+/// Rows per row group of the bench's Parquet objects (the generator's default).
+pub const PARQUET_ROW_GROUP_ROWS: usize = 65_536;
+
+/// The rows of `object` as one Parquet object beside it (AWS's types, GZIP pages): the same
+/// flows, so text and Parquet are compared per record.
+pub fn to_parquet(object: &BenchObject, dir: &Path) -> anyhow::Result<(PathBuf, u64)> {
+    let path = dir.join(format!("{}-{}.log.parquet", object.format, object.records));
+    let mut text = BufReader::new(MultiGzDecoder::new(BufReader::new(std::fs::File::open(
+        &object.gzip_path,
+    )?)));
+    let mut header = String::new();
+    text.read_line(&mut header)?;
+    let fields: Vec<String> = header.split_whitespace().map(str::to_owned).collect();
+    let lines = std::iter::from_fn(move || {
+        let mut line = Vec::with_capacity(256);
+        match text.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some(line),
+        }
+    });
+    let out = BufWriter::new(std::fs::File::create(&path)?);
+    crate::to_parquet::write_parquet(&fields, lines, PARQUET_ROW_GROUP_ROWS, out)?.flush()?;
+    let bytes = std::fs::metadata(&path)?.len();
+    Ok((path, bytes))
+}

@@ -21,6 +21,7 @@ mod floor;
 mod inputs;
 mod measure;
 mod report;
+mod to_parquet;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -156,6 +157,10 @@ impl Bench<'_> {
         let (object, generator) = inputs::generate(format, records, &self.options.dir, full)?;
         let key = format!("bench/{format}-{records}.log.gz");
         self.put(self.emulator, &key, &object.gzip_path)?;
+        eprintln!("bench: the same rows as Parquet");
+        let (parquet_path, parquet_bytes) = inputs::to_parquet(&object, &self.options.dir)?;
+        let parquet_key = format!("bench/{format}-{records}.log.parquet");
+        self.put(self.emulator, &parquet_key, &parquet_path)?;
         let lambda_like = full && format == "default";
         if lambda_like {
             self.put(self.slow, &key, &object.gzip_path)?;
@@ -170,12 +175,18 @@ impl Bench<'_> {
             None
         };
         let (mut forwards, mut floors, mut with_s3_state) = (Vec::new(), Vec::new(), Vec::new());
+        let mut parquets = Vec::new();
         for run in 1..=runs {
             eprintln!("bench: forwarding s3://{BUCKET}/{key} (run {run} of {runs})");
             let state = self.options.dir.join("state");
             let _ = std::fs::remove_dir_all(&state);
             let local: [OsString; 2] = ["--state-dir".into(), state.into()];
             forwards.push(self.forward(self.emulator, &local, &key, &object)?);
+            eprintln!("bench: forwarding s3://{BUCKET}/{parquet_key} (run {run} of {runs})");
+            let state = self.options.dir.join("state");
+            let _ = std::fs::remove_dir_all(&state);
+            let local: [OsString; 2] = ["--state-dir".into(), state.into()];
+            parquets.push(self.forward(self.emulator, &local, &parquet_key, &object)?);
             if lambda_like {
                 eprintln!(
                     "bench: forwarding with progress markers in a slow S3 (run {run} of {runs})"
@@ -192,6 +203,14 @@ impl Bench<'_> {
                 floors.push(floor::measure(&object, data, sealed, level, self.cores)?);
             }
         }
+        self.runtime.block_on(
+            self.emulator
+                .s3_client()
+                .delete_object()
+                .bucket(BUCKET)
+                .key(&parquet_key)
+                .send(),
+        )?;
         for emulator in [self.emulator, self.slow] {
             self.runtime.block_on(
                 emulator
@@ -204,6 +223,7 @@ impl Bench<'_> {
         }
         let mut result = CaseResult::new(&object, generator, median(forwards, |u| u.wall_s));
         result.runs = runs;
+        result.set_parquet(median(parquets, |u| u.wall_s), parquet_bytes);
         if !with_s3_state.is_empty() {
             result.set_s3_state(median(with_s3_state, |u| u.wall_s), S3_LATENCY);
         }
@@ -222,6 +242,7 @@ impl Bench<'_> {
         result.derive();
         if !self.options.keep {
             std::fs::remove_file(&object.gzip_path)?;
+            std::fs::remove_file(&parquet_path)?;
             if let Some(plain) = &object.plain_path {
                 std::fs::remove_file(plain)?;
             }

@@ -56,6 +56,12 @@ pub struct CaseResult {
     pub forward_s3_state_records_per_s: Option<f64>,
     /// The latency of that S3, in milliseconds.
     pub s3_latency_ms: Option<u64>,
+    /// The same rows as a Parquet object (AWS's types, GZIP pages), forwarded end to end.
+    pub parquet: Option<Usage>,
+    /// Its records per second.
+    pub parquet_records_per_s: Option<f64>,
+    /// Its size in bytes.
+    pub parquet_bytes: Option<u64>,
     /// The generator while making the object.
     pub generator_records_per_s: f64,
     /// Ratio against CPU of every gzip level on this object's JSON (full cases only).
@@ -83,6 +89,9 @@ impl CaseResult {
             forward_s3_state: None,
             forward_s3_state_records_per_s: None,
             s3_latency_ms: None,
+            parquet: None,
+            parquet_records_per_s: None,
+            parquet_bytes: None,
             generator_records_per_s: generator.records as f64 / generator.seconds,
             levels: Vec::new(),
         }
@@ -93,6 +102,13 @@ impl CaseResult {
         self.forward_s3_state_records_per_s = Some(self.records as f64 / usage.wall_s);
         self.forward_s3_state = Some(usage);
         self.s3_latency_ms = u64::try_from(latency.as_millis()).ok();
+    }
+
+    /// The run of the same rows as Parquet (`bytes` of it).
+    pub fn set_parquet(&mut self, usage: Usage, bytes: u64) {
+        self.parquet_records_per_s = Some(self.records as f64 / usage.wall_s);
+        self.parquet = Some(usage);
+        self.parquet_bytes = Some(bytes);
     }
 
     /// Fills in the figures derived from the floor and from parse.
@@ -179,6 +195,25 @@ impl Report {
                 usage.wall_s,
                 usage.max_rss_bytes as f64 / 1e6,
                 case.s3_latency_ms.unwrap_or(0),
+            );
+        }
+        for case in &self.cases {
+            let (Some(usage), Some(rate)) = (&case.parquet, case.parquet_records_per_s) else {
+                continue;
+            };
+            let _ = writeln!(
+                out,
+                "{:<8} {:>10} {:>11.0} {:>9.1} {:>7} {:>7.2} {:>8.2} {:>6.1} MB   the same rows as Parquet ({:.1} MB; text gzip {:.1} MB)",
+                case.format,
+                case.records,
+                rate,
+                case.input_bytes as f64 / 1e6 / usage.wall_s,
+                "",
+                usage.cpu_s(),
+                usage.wall_s,
+                usage.max_rss_bytes as f64 / 1e6,
+                case.parquet_bytes.unwrap_or(0) as f64 / 1e6,
+                case.input_gzip_bytes as f64 / 1e6,
             );
         }
         let _ = writeln!(

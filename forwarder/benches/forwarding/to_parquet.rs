@@ -45,10 +45,16 @@ pub fn write_parquet<W: Write + Send>(
                 FieldType::String => Type::primitive_type_builder(&name, PhysicalType::BYTE_ARRAY)
                     .with_logical_type(Some(LogicalType::String)),
             };
-            Ok(Arc::new(built.with_repetition(Repetition::OPTIONAL).build()?))
+            Ok(Arc::new(
+                built.with_repetition(Repetition::OPTIONAL).build()?,
+            ))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let schema = Arc::new(Type::group_type_builder("flow_logs").with_fields(columns).build()?);
+    let schema = Arc::new(
+        Type::group_type_builder("flow_logs")
+            .with_fields(columns)
+            .build()?,
+    );
     let props = WriterProperties::builder()
         .set_compression(Compression::GZIP(GzipLevel::default()))
         .build();
@@ -105,13 +111,19 @@ fn flush<W: Write + Send>(
         };
         match &values {
             Values::Int32(v) => {
-                column.typed::<Int32Type>().write_batch(v, Some(&levels), None)?;
+                column
+                    .typed::<Int32Type>()
+                    .write_batch(v, Some(&levels), None)?;
             }
             Values::Int64(v) => {
-                column.typed::<Int64Type>().write_batch(v, Some(&levels), None)?;
+                column
+                    .typed::<Int64Type>()
+                    .write_batch(v, Some(&levels), None)?;
             }
             Values::Text(v) => {
-                column.typed::<ByteArrayType>().write_batch(v, Some(&levels), None)?;
+                column
+                    .typed::<ByteArrayType>()
+                    .write_batch(v, Some(&levels), None)?;
             }
         }
         column.close()?;
