@@ -221,7 +221,7 @@
         element('td', utc(up.time_ms).slice(11, 23)),
         element('td', up.log_type ?? '(none)'),
         element('td', up.agents.length ? up.agents.join(', ') : '–'),
-        element('td', number(up.records), 'num'),
+        element('td', up.outcome === 'accepted' ? number(up.records) : '–', 'num'),
         element('td', number(up.gzip_bytes), 'num'),
         element('td', number(up.log_size), 'num'),
         element('td', up.answer + delay, 'answer'),
