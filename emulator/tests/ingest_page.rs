@@ -378,13 +378,13 @@ async fn a_bad_query_is_refused_with_the_parameter_named() -> Result<()> {
 
 #[tokio::test]
 async fn many_distinct_talkers_stay_bounded_and_the_heavy_one_stays_on_top() -> Result<()> {
-    // More distinct pairs than a top table keeps: the table is capped, the figures flagged as
+    // More distinct pairs (24,000) than a top table holds (twice its 10,000): it is pruned, the figures flagged as
     // bounds, and the one heavy pair still first with a figure no lower than the truth.
     let mock = MockSite24x7::start().await?;
     for batch in 0..3_u32 {
-        let records: Vec<Value> = (0..4_000_u32)
+        let records: Vec<Value> = (0..8_000_u32)
             .map(|i| {
-                let n = batch * 4_000 + i;
+                let n = batch * 8_000 + i;
                 let src = format!("10.{}.{}.{}", n >> 16, (n >> 8) & 255, n & 255);
                 flow("bucket-a", &src, "10.9.9.9", 443, 100, "ACCEPT", 0)
             })

@@ -33,7 +33,11 @@ const AGENTS: [&str; 2] = ["flowlogs-prod", "flowlogs-staging"];
 fn find_tool(env: &str, names: &[&str]) -> Result<PathBuf> {
     if let Some(path) = std::env::var_os(env) {
         let path = PathBuf::from(path);
-        ensure!(path.is_file(), "{env}={} is not a file", path.display());
+        ensure!(
+            path.is_file(),
+            "{env}={} is not a file: point it at the binary, or unset it to look on PATH",
+            path.display()
+        );
         return Ok(path);
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
@@ -139,11 +143,11 @@ async fn browser(driver: &Driver, chromium: &Path, profile: &Path) -> Result<Cli
         bail!("capabilities are an object");
     };
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    Ok(ClientBuilder::new(connector)
+    ClientBuilder::new(connector)
         .capabilities(capabilities)
         .connect(&driver.url)
         .await
-        .context("a chromium session through chromedriver")?)
+        .context("a chromium session through chromedriver")
 }
 
 fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {

@@ -23,7 +23,7 @@ use super::topk::{Ranked, TopK};
 pub(crate) const MAX_AGENTS: usize = 32;
 /// The pool of agents beyond [`MAX_AGENTS`].
 pub(crate) const OTHER_AGENTS: &str = "(other agents)";
-/// Keys per top table of all records (Space-Saving capacity: exact while fewer keys arrived).
+/// Keys per top table of all records (exact until twice as many arrived; see `topk`).
 pub(crate) const TOP_CAPACITY: usize = 10_000;
 /// Keys per top table of one agent's records (there may be [`MAX_AGENTS`] + 1 of those).
 pub(crate) const AGENT_TOP_CAPACITY: usize = 1_000;
@@ -85,9 +85,9 @@ fn min_some(a: Option<u64>, b: Option<u64>) -> Option<u64> {
     }
 }
 
-/// A field as text: strings as they are, numbers printed; absent when missing, `-` or empty.
-fn text<'a>(record: &'a Value, key: &str) -> Option<Cow<'a, str>> {
-    match record.get(key)? {
+/// A value as text: strings as they are, numbers printed; absent when `-` or empty.
+fn text(value: Option<&Value>) -> Option<Cow<'_, str>> {
+    match value? {
         Value::String(s) if s.is_empty() || s == "-" => None,
         Value::String(s) => Some(Cow::Borrowed(s)),
         Value::Number(n) => Some(Cow::Owned(n.to_string())),
@@ -95,44 +95,91 @@ fn text<'a>(record: &'a Value, key: &str) -> Option<Cow<'a, str>> {
     }
 }
 
-/// A field as a count: a non-negative integer, as a number or as digits.
-fn count(record: &Value, key: &str) -> Option<u64> {
-    match record.get(key)? {
+/// A value as a count: a non-negative integer, as a number or as digits.
+fn count(value: Option<&Value>) -> Option<u64> {
+    match value? {
         Value::Number(n) => n.as_u64(),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
 }
 
+/// Adds `n` to `key`, allocating the key only the first time it is seen.
+fn bump(map: &mut HashMap<String, u64>, key: &str, n: u64) {
+    match map.get_mut(key) {
+        Some(count) => *count += n,
+        None => {
+            map.insert(key.to_owned(), n);
+        }
+    }
+}
+
+/// The fields the page reads, found in one pass over a record's keys.
+#[derive(Debug, Default)]
+struct Fields<'a> {
+    action: Option<&'a Value>,
+    log_status: Option<&'a Value>,
+    srcaddr: Option<&'a Value>,
+    dstaddr: Option<&'a Value>,
+    dstport: Option<&'a Value>,
+    protocol: Option<&'a Value>,
+    bytes: Option<&'a Value>,
+    packets: Option<&'a Value>,
+    timestamp: Option<&'a Value>,
+    agent: Option<&'a str>,
+}
+
+impl<'a> Fields<'a> {
+    fn of(record: &'a Value) -> Self {
+        let mut f = Self::default();
+        for (key, value) in record.as_object().into_iter().flatten() {
+            match key.as_str() {
+                "action" => f.action = Some(value),
+                "log_status" | "log-status" => f.log_status = Some(value),
+                "srcaddr" => f.srcaddr = Some(value),
+                "dstaddr" => f.dstaddr = Some(value),
+                "dstport" => f.dstport = Some(value),
+                "protocol" => f.protocol = Some(value),
+                "bytes" => f.bytes = Some(value),
+                "packets" => f.packets = Some(value),
+                "_zl_timestamp" => f.timestamp = Some(value),
+                "s247agentuid" => f.agent = value.as_str(),
+                _ => {}
+            }
+        }
+        f
+    }
+}
+
 /// Tallies one accepted upload's records (already validated: objects with `s247agentuid`).
 pub(crate) fn tally(records: &[Value]) -> Arrival {
     let mut arrival = Arrival::default();
+    let mut pair = String::new();
     for record in records {
-        let agent = record
-            .get("s247agentuid")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let fields = Fields::of(record);
+        let agent = fields.agent.unwrap_or_default();
         let tally = match arrival.per_agent.get_mut(agent) {
             Some(tally) => tally,
             None => arrival.per_agent.entry(agent.to_owned()).or_default(),
         };
-        tally.add(record);
+        tally.add(&fields, &mut pair);
     }
     arrival
 }
 
 impl Tally {
-    fn add(&mut self, record: &Value) {
-        let action = text(record, "action");
-        let status = text(record, "log_status").or_else(|| text(record, "log-status"));
+    /// Counts one record; `pair` is a reused buffer for the talker key.
+    fn add(&mut self, f: &Fields<'_>, pair: &mut String) {
+        let action = text(f.action);
+        let status = text(f.log_status);
         let split = Split::one(action.as_deref(), status.as_deref());
-        let (bytes, packets) = (count(record, "bytes"), count(record, "packets"));
+        let (bytes, packets) = (count(f.bytes).unwrap_or(0), count(f.packets).unwrap_or(0));
         let t = &mut self.totals;
         t.records += 1;
         t.split.add(&split);
-        t.bytes = t.bytes.saturating_add(bytes.unwrap_or(0));
-        t.packets = t.packets.saturating_add(packets.unwrap_or(0));
-        match count(record, "_zl_timestamp") {
+        t.bytes = t.bytes.saturating_add(bytes);
+        t.packets = t.packets.saturating_add(packets);
+        match count(f.timestamp) {
             Some(ts) => {
                 t.first_ms = min_some(t.first_ms, Some(ts));
                 t.last_ms = t.last_ms.max(Some(ts));
@@ -141,18 +188,25 @@ impl Tally {
             }
             None => t.untimed += 1,
         }
-        if let (Some(src), Some(dst)) = (text(record, "srcaddr"), text(record, "dstaddr")) {
-            let pair = self.talkers.entry(format!("{src} {dst}")).or_default();
-            pair.0 = pair.0.saturating_add(bytes.unwrap_or(0));
-            pair.1 = pair.1.saturating_add(packets.unwrap_or(0));
+        if let (Some(src), Some(dst)) = (text(f.srcaddr), text(f.dstaddr)) {
+            pair.clear();
+            pair.push_str(&src);
+            pair.push(' ');
+            pair.push_str(&dst);
+            let sums = match self.talkers.get_mut(pair.as_str()) {
+                Some(sums) => sums,
+                None => self.talkers.entry(pair.clone()).or_default(),
+            };
+            sums.0 = sums.0.saturating_add(bytes);
+            sums.1 = sums.1.saturating_add(packets);
         }
         if action.as_deref() == Some("REJECT")
-            && let Some(port) = text(record, "dstport")
+            && let Some(port) = text(f.dstport)
         {
-            *self.rejected_ports.entry(port.into_owned()).or_default() += 1;
+            bump(&mut self.rejected_ports, &port, 1);
         }
-        if let Some(protocol) = text(record, "protocol") {
-            *self.protocols.entry(protocol.into_owned()).or_default() += 1;
+        if let Some(protocol) = text(f.protocol) {
+            bump(&mut self.protocols, &protocol, 1);
         }
     }
 }
@@ -243,16 +297,6 @@ fn protocol_name(number: &str) -> Option<&'static str> {
     })
 }
 
-/// Adds an upload's keys heaviest first: in a full table the upload's light keys then replace
-/// each other instead of the heavy ones, which keeps the heavy hitters' figures exact longer.
-fn add_heaviest_first<'a>(top: &mut TopK, keys: impl Iterator<Item = (&'a String, u64)>) {
-    let mut keys: Vec<(&String, u64)> = keys.collect();
-    keys.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-    for (key, weight) in keys {
-        top.add(key, weight);
-    }
-}
-
 impl Slice {
     /// An empty slice whose top tables keep `cap` keys each.
     fn with_capacity(cap: usize) -> Self {
@@ -271,22 +315,16 @@ impl Slice {
         for (minute, split) in &tally.timeline {
             self.timeline.add(*minute, split);
         }
-        add_heaviest_first(
-            &mut self.talkers_by_bytes,
-            tally.talkers.iter().map(|(k, (bytes, _))| (k, *bytes)),
-        );
-        add_heaviest_first(
-            &mut self.talkers_by_packets,
-            tally.talkers.iter().map(|(k, (_, packets))| (k, *packets)),
-        );
-        add_heaviest_first(
-            &mut self.rejected_ports,
-            tally.rejected_ports.iter().map(|(k, n)| (k, *n)),
-        );
-        add_heaviest_first(
-            &mut self.protocols,
-            tally.protocols.iter().map(|(k, n)| (k, *n)),
-        );
+        for (pair, (bytes, packets)) in &tally.talkers {
+            self.talkers_by_bytes.add(pair, *bytes);
+            self.talkers_by_packets.add(pair, *packets);
+        }
+        for (port, n) in &tally.rejected_ports {
+            self.rejected_ports.add(port, *n);
+        }
+        for (protocol, n) in &tally.protocols {
+            self.protocols.add(protocol, *n);
+        }
     }
 
     /// Counts and sums.
@@ -338,9 +376,15 @@ impl Slice {
 }
 
 /// Every slice: all records, and each agent's (up to [`MAX_AGENTS`], then pooled).
+///
+/// While a single agent has sent records, its slice *is* the slice of all records: it is
+/// split off (a copy of all records so far) only when a second agent appears, so the common
+/// single-bucket case pays for one set of aggregates, not two.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Traffic {
     all: Slice,
+    /// The only agent so far, whose slice is `all` (while `agents` is empty).
+    sole: Option<String>,
     agents: BTreeMap<String, Slice>,
 }
 
@@ -348,34 +392,48 @@ impl Traffic {
     /// Merges one upload's tally.
     pub fn add(&mut self, arrival: &Arrival) {
         for (agent, tally) in &arrival.per_agent {
+            match &self.sole {
+                None if self.agents.is_empty() => self.sole = Some(agent.clone()),
+                Some(sole) if sole == agent => {}
+                Some(_) => {
+                    if let Some(sole) = self.sole.take() {
+                        self.agents.insert(sole, self.all.clone());
+                    }
+                    self.agent_slice(agent).add(tally);
+                }
+                None => self.agent_slice(agent).add(tally),
+            }
             self.all.add(tally);
-            let full = self.agents.len() >= MAX_AGENTS;
-            let key = match self.agents.contains_key(agent.as_str()) {
-                false if full => OTHER_AGENTS,
-                _ => agent.as_str(),
-            };
-            let slice = match self.agents.get_mut(key) {
-                Some(slice) => slice,
-                None => self
-                    .agents
-                    .entry(key.to_owned())
-                    .or_insert_with(|| Slice::with_capacity(AGENT_TOP_CAPACITY)),
-            };
-            slice.add(tally);
         }
+    }
+
+    /// The slice of `agent`, created (or the pool, once [`MAX_AGENTS`] are followed).
+    fn agent_slice(&mut self, agent: &str) -> &mut Slice {
+        let key = if self.agents.contains_key(agent) || self.agents.len() < MAX_AGENTS {
+            agent
+        } else {
+            OTHER_AGENTS
+        };
+        self.agents
+            .entry(key.to_owned())
+            .or_insert_with(|| Slice::with_capacity(AGENT_TOP_CAPACITY))
     }
 
     /// All records (`None`) or one agent's; `None` when that agent sent nothing.
     pub fn slice(&self, agent: Option<&str>) -> Option<&Slice> {
-        match agent {
-            None => Some(&self.all),
-            Some(agent) => self.agents.get(agent),
+        match (agent, &self.sole) {
+            (None, _) => Some(&self.all),
+            (Some(agent), Some(sole)) if agent == sole => Some(&self.all),
+            (Some(agent), _) => self.agents.get(agent),
         }
     }
 
     /// The agents seen, sorted (with [`OTHER_AGENTS`] once the cap was reached).
     pub fn agents(&self) -> impl Iterator<Item = &str> {
-        self.agents.keys().map(String::as_str)
+        self.sole
+            .iter()
+            .chain(self.agents.keys())
+            .map(String::as_str)
     }
 }
 
@@ -422,6 +480,34 @@ mod tests {
         assert_eq!(top.protocols[0].name, Some("TCP"));
         assert_eq!(traffic.agents().collect::<Vec<_>>(), ["a", "b"]);
         assert!(traffic.slice(Some("nobody")).is_none());
+    }
+
+    #[test]
+    fn a_second_agent_splits_the_first_off_with_its_records_so_far() {
+        let one = |agent: &str, port: &str| json!({"_zl_timestamp": 1, "s247agentuid": agent, "action": "REJECT", "dstport": port});
+        let mut traffic = Traffic::default();
+        traffic.add(&tally(&[one("a", "22"), one("a", "22")]));
+        let records = |t: &Traffic, agent: Option<&str>| t.slice(agent).map(|s| s.totals().records);
+        assert_eq!(records(&traffic, Some("a")), Some(2));
+        traffic.add(&tally(&[one("b", "80"), one("a", "443")]));
+        assert_eq!(
+            (
+                records(&traffic, None),
+                records(&traffic, Some("a")),
+                records(&traffic, Some("b"))
+            ),
+            (Some(4), Some(3), Some(1))
+        );
+        let ports = |agent| {
+            let top = traffic.slice(Some(agent)).map(|s| s.top(5).rejected_ports);
+            top.unwrap_or_default()
+                .into_iter()
+                .map(|p| (p.port, p.records))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ports("a"), [("22".to_owned(), 2), ("443".to_owned(), 1)]);
+        assert_eq!(ports("b"), [("80".to_owned(), 1)]);
+        assert_eq!(traffic.agents().collect::<Vec<_>>(), ["a", "b"]);
     }
 
     #[test]
