@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -20,6 +21,7 @@ use fantoccini::{Client, ClientBuilder};
 use flate2::{Compression, read::MultiGzDecoder, write::GzEncoder};
 use flowlog_emulator::generator::{self, GenerateOptions, LogFormat};
 use flowlog_emulator::ingest::{Fault, MockSite24x7};
+use futures::FutureExt as _;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -387,10 +389,16 @@ async fn the_live_page_shows_the_traffic_and_follows_new_uploads() -> Result<()>
     let profile = tempfile::tempdir()?;
     let client = browser(&driver, &chromium, profile.path()).await?;
 
-    // Act and assert (the session is closed whatever happens, so no browser outlives the test)
-    let result = check_page(&client, &mock, &truth).await;
+    // Act and assert (the session is closed whatever happens, a failed assertion included, so
+    // no browser outlives the test)
+    let checked = AssertUnwindSafe(check_page(&client, &mock, &truth))
+        .catch_unwind()
+        .await;
     let _ = client.close().await;
-    result
+    match checked {
+        Ok(result) => result,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
 }
 
 async fn check_page(client: &Client, mock: &MockSite24x7, truth: &Truth) -> Result<()> {
