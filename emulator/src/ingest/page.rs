@@ -6,7 +6,9 @@
 //! `version` of the data (bumped by every upload and reset), so the page re-reads the larger
 //! answers only when something changed.
 
+use bytes::Bytes;
 use http::{HeaderValue, Method, header};
+use http_body_util::Full;
 use serde::Serialize;
 
 use super::server::{Resp, Shared, json, text};
@@ -58,7 +60,8 @@ pub(super) fn route(
 }
 
 fn asset(body: &'static str, content_type: &'static str) -> Resp {
-    let mut resp = text(200, body);
+    // Served from the binary as is, without a copy per request.
+    let mut resp = Resp::new(Full::new(Bytes::from_static(body.as_bytes())));
     let headers = resp.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
