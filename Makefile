@@ -10,9 +10,10 @@ PY_PACKAGES := awscli boto3 'moto[server]' cfn-lint pyarrow
 export FLOWLOG_VENV := $(VENV)
 export FLOWLOG_TOOLS := $(TOOLS)
 
-.PHONY: demo test lint bench tools venv s3s-e2e clean lambda lambda-check lint-template
+.PHONY: demo test lint bench tools venv s3s-e2e chromium clean lambda lambda-check lint-template
 
-## demo: the whole chain offline in ~20 s (generator -> emulated S3 -> forwarder -> mock Site24x7)
+## demo: the whole chain offline in ~20 s (generator -> emulated S3 -> forwarder -> mock Site24x7);
+## prints the mock's live page address first; `make demo DEMO_ARGS=--serve` keeps it up until Ctrl-C
 demo:
 	$(CARGO) run --quiet -p flowlog-forwarder -- demo $(DEMO_ARGS)
 
@@ -55,8 +56,8 @@ lambda-check:
 	deploy/check_bootstrap.sh $(LAMBDA_DIR)/bootstrap
 	FLOWLOG_FORWARDER_BIN=$(LAMBDA_DIR)/bootstrap $(CARGO) test --test lambda_ground_truth
 
-## tools: the third-party clients the tests drive (Python virtualenv, s3s-e2e)
-tools: venv s3s-e2e
+## tools: the third-party clients the tests drive (Python virtualenv, s3s-e2e, headless chromium)
+tools: venv s3s-e2e chromium
 
 # The stamp is named after the package list, so a new package reaches existing virtualenvs.
 VENV_STAMP := $(VENV)/.installed-$(shell echo $(PY_PACKAGES) | cksum | cut -d' ' -f1)
@@ -65,6 +66,22 @@ $(VENV_STAMP):
 	test -x $(VENV)/bin/pip || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(PY_PACKAGES)
 	touch $@
+
+# Debian's chromium and its chromedriver, for the live page's browser test
+# (emulator/tests/ingest_page_browser.rs); installed with apt-get when missing.
+CHROMIUM_PACKAGES := chromium chromium-driver
+chromium:
+	@if [ -n "$$FLOWLOG_CHROMIUM$$FLOWLOG_CHROMEDRIVER" ] || \
+	    { command -v chromium && command -v chromedriver; } >/dev/null; then :; \
+	elif command -v apt-get >/dev/null; then \
+	    sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	    echo "installing $(CHROMIUM_PACKAGES) (apt-get)"; \
+	    $$sudo apt-get update -qq && \
+	    $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CHROMIUM_PACKAGES); \
+	else \
+	    echo "install chromium and chromedriver (Debian: apt-get install -y $(CHROMIUM_PACKAGES))," \
+	        "or set FLOWLOG_CHROMIUM and FLOWLOG_CHROMEDRIVER to them" >&2; exit 1; \
+	fi
 
 s3s-e2e: $(S3S_E2E)
 $(S3S_E2E):

@@ -6,7 +6,9 @@
 //! handed to [`Forwarder::handle_event`] exactly as Lambda would hand it over; the mock Site24x7
 //! answers a seeded share of uploads with 503 so retries show. At the end the received
 //! records are compared with the generator's ground truth (counts by action and log-status,
-//! and the order-independent records digest) and a [`DemoSummary`] table is printed.
+//! and the order-independent records digest) and a [`DemoSummary`] table is printed. The mock's
+//! live page (its address is printed first) shows the traffic as it arrives; with `--serve`
+//! everything keeps running after the summary until Ctrl-C.
 //!
 //! Only with the default-on cargo feature `demo` (the Lambda build leaves the emulator out).
 
@@ -79,6 +81,10 @@ pub struct DemoArgs {
     /// Do not print each PUT and forwarded object on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// After the summary, keep the emulator, the forwarder and the live page running until
+    /// Ctrl-C, to look around (and PUT more objects).
+    #[arg(long)]
+    pub serve: bool,
 }
 
 fn parse_duration_arg(text: &str) -> Result<i64, String> {
@@ -106,12 +112,33 @@ pub fn run_cli(args: &DemoArgs) -> Result<std::process::ExitCode, DemoError> {
         .enable_all()
         .build()?;
     let quiet = args.quiet;
-    let summary = runtime.block_on(run(DemoOptions::from(args), move |line| {
+    let progress = move |line: &str| {
         if !quiet {
             eprintln!("{line}");
         }
-    }))?;
-    println!("{summary}");
+    };
+    let started = |page: &str| {
+        let keep = if args.serve {
+            "it stays up after the summary until Ctrl-C"
+        } else {
+            "add --serve to keep it up after the summary"
+        };
+        eprintln!("live page: {page} (open it in a browser; {keep})");
+    };
+    let summary = runtime.block_on(async {
+        let (summary, running) = run_and_keep(DemoOptions::from(args), progress, started).await?;
+        println!("{summary}");
+        if args.serve {
+            eprintln!(
+                "serving until Ctrl-C: live page {}, S3 {} (bucket {DEMO_BUCKET}: new objects are forwarded)",
+                running.page_url(),
+                running.s3_uri()
+            );
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        running.shutdown().await;
+        Ok::<_, DemoError>(summary)
+    })?;
     Ok(if summary.is_match() {
         std::process::ExitCode::SUCCESS
     } else {
@@ -199,8 +226,52 @@ pub async fn run(
     options: DemoOptions,
     progress: impl Fn(&str) + Send + Sync + 'static,
 ) -> Result<DemoSummary, DemoError> {
+    let (summary, running) = run_and_keep(options, progress, |_| {}).await?;
+    running.shutdown().await;
+    Ok(summary)
+}
+
+/// The demo's parts after the summary: the emulator (S3, the mock Site24x7 and its live page)
+/// and the forwarder, which still handles every new object, until [`Running::shutdown`].
+#[derive(Debug)]
+pub struct Running {
+    emulator: Emulator,
+    state: std::path::PathBuf,
+}
+
+impl Running {
+    /// The mock Site24x7's live page.
+    #[must_use]
+    pub fn page_url(&self) -> String {
+        self.emulator.ingest().page_url()
+    }
+
+    /// The emulated S3's endpoint.
+    #[must_use]
+    pub fn s3_uri(&self) -> String {
+        self.emulator.s3_uri()
+    }
+
+    /// Stops the emulator and removes the forwarder's temporary state.
+    pub async fn shutdown(self) {
+        self.emulator.shutdown().await;
+        let _ = std::fs::remove_dir_all(&self.state);
+    }
+}
+
+/// [`run`], with `started` given the live page's address as soon as the emulator is up, and
+/// the parts left running for the caller to [`Running::shutdown`].
+///
+/// # Errors
+/// [`DemoError`] when a part cannot start; differences are reported in the summary instead.
+pub async fn run_and_keep(
+    options: DemoOptions,
+    progress: impl Fn(&str) + Send + Sync + 'static,
+    started: impl FnOnce(&str),
+) -> Result<(DemoSummary, Running), DemoError> {
     let progress = Arc::new(progress);
     let emulator = Emulator::start().await?;
+    started(&emulator.ingest().page_url());
     emulator.create_bucket_with_trigger(DEMO_BUCKET).await?;
     if options.fault_rate > 0.0 {
         emulator.ingest().faults(vec![
@@ -268,9 +339,7 @@ pub async fn run(
         failures: reports.iter().filter_map(|r| r.failure.clone()).collect(),
         elapsed,
     };
-    emulator.shutdown().await;
-    let _ = std::fs::remove_dir_all(&state);
-    Ok(summary)
+    Ok((summary, Running { emulator, state }))
 }
 
 /// The traffic: one flow log, default format, 1-minute aggregation, small files.

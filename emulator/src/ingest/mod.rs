@@ -3,7 +3,11 @@
 //! Layout:
 //! - [`fault`] — [`Fault`] rules (the same vocabulary in Rust and in `POST /_emulator/faults`);
 //! - `validate` — headers and body checked the way Site24x7 answers;
-//! - `server` — routes (`/upload`, `/_emulator/*`) and the accept loop.
+//! - `server` — routes (`/upload`, `/_emulator/*`) and the accept loop;
+//! - `traffic`, `timeline`, `topk` — what the records say (totals, records over time, top
+//!   talkers, rejected ports, protocols), kept up to date per upload in bounded memory;
+//! - `uploads` — the latest uploads and their answers;
+//! - `page` — the live page at `GET /` (built into the binary) and the JSON it reads.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), flowlog_emulator::ingest::IngestError> {
@@ -16,7 +20,12 @@
 //! ```
 
 pub mod fault;
+mod page;
 mod server;
+mod timeline;
+mod topk;
+mod traffic;
+mod uploads;
 mod validate;
 
 use std::future::Future;
@@ -208,6 +217,12 @@ impl MockSite24x7 {
     #[must_use]
     pub fn uri(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The live page of what arrived (`{uri}/`): open it in a browser.
+    #[must_use]
+    pub fn page_url(&self) -> String {
+        format!("{}/", self.uri())
     }
 
     /// The URL a forwarder posts to (`{uri}/upload`).

@@ -18,6 +18,9 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::fault::{Effect, Fault, FaultBook};
+use super::page;
+use super::traffic::{self, Traffic};
+use super::uploads::{Outcome, UploadEntry, UploadLog};
 use super::validate::{self, Expectations, Rejection};
 
 /// Counters of everything the mock saw since start or the last reset.
@@ -55,6 +58,33 @@ struct Inner {
     records: Vec<Value>,
     stats: Stats,
     faults: FaultBook,
+    /// The page's aggregates, updated with each stored upload.
+    traffic: Traffic,
+    /// The latest uploads and their answers.
+    uploads: UploadLog,
+    /// Bumped by every answered upload and every reset (never reset itself).
+    version: u64,
+}
+
+/// What the page's endpoints read, all under one lock so the figures agree with each other.
+pub(crate) struct PageData<'a> {
+    pub stats: &'a Stats,
+    pub traffic: &'a Traffic,
+    pub uploads: &'a UploadLog,
+    pub version: u64,
+}
+
+/// An accepted upload, ready to be stored and counted in one step.
+#[derive(Debug, Default)]
+struct Delivery {
+    /// The records (none when bodies are discarded).
+    records: Vec<Value>,
+    /// Their tally for the page.
+    arrival: traffic::Arrival,
+    raw_bytes: u64,
+    gzip_bytes: u64,
+    log_size: u64,
+    upload_id: String,
 }
 
 /// Returned by the service to make hyper drop the connection without a response.
@@ -62,7 +92,7 @@ struct Inner {
 #[error("connection reset on purpose by a reset_connection fault")]
 pub(crate) struct ResetConnection;
 
-type Resp = Response<Full<Bytes>>;
+pub(crate) type Resp = Response<Full<Bytes>>;
 
 impl Shared {
     pub fn new(expect: Expectations) -> Self {
@@ -102,11 +132,45 @@ impl Shared {
         let mut inner = self.lock();
         inner.records.clear();
         inner.stats = Stats::default();
+        inner.traffic = Traffic::default();
+        inner.uploads = UploadLog::default();
+        inner.version += 1;
         self.record_count.send_replace(0);
     }
 
-    fn count_status(&self, status: u16) {
-        *self.lock().stats.by_status.entry(status).or_default() += 1;
+    /// Runs `read` on the page's data under the lock (keep it short: no I/O).
+    pub fn with_page_data<R>(&self, read: impl FnOnce(PageData<'_>) -> R) -> R {
+        let inner = self.lock();
+        read(PageData {
+            stats: &inner.stats,
+            traffic: &inner.traffic,
+            uploads: &inner.uploads,
+            version: inner.version,
+        })
+    }
+
+    /// Stores what an accepted upload delivered, counts the answer and lists the upload, all
+    /// in one step so that every reader sees the figures agree.
+    fn answered(&self, mut entry: UploadEntry, delivery: Option<Delivery>) {
+        let mut inner = self.lock();
+        if let Some(d) = delivery {
+            inner.stats.records += d.records.len() as u64;
+            inner.stats.raw_bytes += d.raw_bytes;
+            inner.stats.gzip_bytes += d.gzip_bytes;
+            inner.stats.log_size += d.log_size;
+            inner.traffic.add(&d.arrival);
+            inner.records.extend(d.records);
+            self.record_count.send_replace(inner.records.len());
+        }
+        if entry.status.is_none() {
+            inner.stats.connection_resets += 1;
+        }
+        entry.time_ms = chrono::Utc::now().timestamp_millis();
+        if let Some(status) = entry.status {
+            *inner.stats.by_status.entry(status).or_default() += 1;
+        }
+        inner.uploads.push(entry);
+        inner.version += 1;
     }
 }
 
@@ -142,6 +206,9 @@ pub(crate) async fn serve(
 
 async fn route(shared: &Shared, req: Request<Incoming>) -> Result<Resp, ResetConnection> {
     let path = req.uri().path().to_owned();
+    if let Some(resp) = page::route(shared, req.method(), &path, req.uri().query()) {
+        return Ok(resp);
+    }
     let response = match (req.method(), path.as_str()) {
         (&Method::POST, "/upload") => return upload(shared, req).await,
         (&Method::GET, "/_emulator/records") => {
@@ -184,27 +251,53 @@ async fn set_faults(shared: &Shared, req: Request<Incoming>) -> Resp {
 }
 
 async fn upload(shared: &Shared, req: Request<Incoming>) -> Result<Resp, ResetConnection> {
-    let decision = {
+    let (seq, decision) = {
         let mut inner = shared.lock();
         inner.stats.requests += 1;
-        inner.faults.next_upload()
+        (inner.stats.requests, inner.faults.next_upload())
+    };
+    let mut entry = UploadEntry {
+        seq,
+        time_ms: 0,
+        log_type: header_text(req.headers(), "x-logtype"),
+        agents: Vec::new(),
+        records: 0,
+        raw_bytes: 0,
+        gzip_bytes: header_text(req.headers(), "content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+        log_size: header_text(req.headers(), "log-size").and_then(|v| v.trim().parse().ok()),
+        status: None,
+        outcome: Outcome::Fault,
+        upload_id: None,
+        delay_ms: decision
+            .delay
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        answer: String::new(),
     };
     if let Some(delay) = decision.delay {
         tokio::time::sleep(delay).await;
     }
+    let mut delivery = None;
     let response = match decision.effect {
         Some(Effect::Reset) => {
-            shared.lock().stats.connection_resets += 1;
+            entry.answer = "connection reset (fault injected)".to_owned();
+            shared.answered(entry, None);
             tracing::info!("mock Site24x7 dropped an upload's connection (reset_connection fault)");
             return Err(ResetConnection);
         }
         Some(Effect::LicenseExceeded) => {
+            entry.answer = "400 log_license_exceeds=True (fault injected)".to_owned();
             with_flag(text(400, "log license exceeded\n"), "log_license_exceeds")
         }
         Some(Effect::Status {
             status,
             retry_after_s,
         }) => {
+            entry.answer = match retry_after_s {
+                Some(secs) => format!("{status} (fault injected, Retry-After {secs} s)"),
+                None => format!("{status} (fault injected)"),
+            };
             let mut resp = text(status, format!("fault injected: status {status}\n"));
             if let Some(secs) = retry_after_s {
                 resp.headers_mut()
@@ -213,21 +306,42 @@ async fn upload(shared: &Shared, req: Request<Incoming>) -> Result<Resp, ResetCo
             resp
         }
         None => match accept(shared, req).await {
-            Ok(resp) => resp,
-            Err(rejection) => rejected(rejection),
+            Ok((resp, accepted)) => {
+                entry.outcome = Outcome::Accepted;
+                entry.records = accepted.records.len() as u64;
+                entry.raw_bytes = accepted.raw_bytes;
+                entry.gzip_bytes = accepted.gzip_bytes;
+                entry.agents = accepted.arrival.per_agent.keys().cloned().collect();
+                entry.upload_id = Some(accepted.upload_id.clone());
+                entry.answer = format!("200, upload id {}", accepted.upload_id);
+                delivery = Some(accepted);
+                resp
+            }
+            Err(rejection) => {
+                entry.outcome = Outcome::Rejected;
+                entry.answer = match rejection.flag {
+                    Some(flag) => {
+                        format!("{} {flag}=True: {}", rejection.status, rejection.message)
+                    }
+                    None => format!("{} {}", rejection.status, rejection.message),
+                };
+                rejected(rejection)
+            }
         },
     };
     let status = response.status().as_u16();
-    shared.count_status(status);
-    let upload_id = response
-        .headers()
-        .get("x-uploadid")
-        .and_then(|v| v.to_str().ok());
+    entry.status = Some(status);
+    let upload_id = entry.upload_id.clone();
+    shared.answered(entry, delivery);
     tracing::info!(status, upload_id, "mock Site24x7 answered an upload");
     Ok(response)
 }
 
-async fn accept(shared: &Shared, req: Request<Incoming>) -> Result<Resp, Rejection> {
+fn header_text(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    headers.get(name)?.to_str().ok().map(str::to_owned)
+}
+
+async fn accept(shared: &Shared, req: Request<Incoming>) -> Result<(Resp, Delivery), Rejection> {
     let log_size = validate::check_headers(req.headers(), &shared.expect)?;
     let cap = shared.expect.max_body_bytes;
     let too_large = || Rejection {
@@ -247,34 +361,31 @@ async fn accept(shared: &Shared, req: Request<Incoming>) -> Result<Resp, Rejecti
         .await
         .map_err(|_| too_large())?
         .to_bytes();
-    if shared.expect.discard_bodies {
+    let mut delivery = if shared.expect.discard_bodies {
         validate::check_gzip_magic(&body)?;
-        let mut inner = shared.lock();
-        inner.stats.gzip_bytes += body.len() as u64;
-        inner.stats.log_size += log_size;
+        Delivery {
+            log_size,
+            ..Delivery::default()
+        }
     } else {
-        store(shared, &body, log_size)?;
-    }
+        // Decoded, validated and tallied before taking the lock.
+        let accepted = validate::check_body(&body, log_size, &shared.expect)?;
+        Delivery {
+            arrival: traffic::tally(&accepted.records),
+            records: accepted.records,
+            raw_bytes: accepted.raw_bytes,
+            log_size: accepted.log_size,
+            ..Delivery::default()
+        }
+    };
+    delivery.gzip_bytes = body.len() as u64;
     let n = shared.next_upload.fetch_add(1, Ordering::Relaxed);
-    let upload_id = format!("{:016x}-{n}", shared.upload_prefix);
-    let mut resp = json(200, &serde_json::json!({ "upload_id": upload_id }));
-    if let Ok(value) = HeaderValue::from_str(&upload_id) {
+    delivery.upload_id = format!("{:016x}-{n}", shared.upload_prefix);
+    let mut resp = json(200, &serde_json::json!({ "upload_id": delivery.upload_id }));
+    if let Ok(value) = HeaderValue::from_str(&delivery.upload_id) {
         resp.headers_mut().insert("x-uploadid", value);
     }
-    Ok(resp)
-}
-
-/// Decodes and validates the body, then keeps its records.
-fn store(shared: &Shared, body: &Bytes, log_size: u64) -> Result<(), Rejection> {
-    let accepted = validate::check_body(body, log_size, &shared.expect)?;
-    let mut inner = shared.lock();
-    inner.stats.records += accepted.records.len() as u64;
-    inner.stats.raw_bytes += accepted.raw_bytes;
-    inner.stats.gzip_bytes += body.len() as u64;
-    inner.stats.log_size += accepted.log_size;
-    inner.records.extend(accepted.records);
-    shared.record_count.send_replace(inner.records.len());
-    Ok(())
+    Ok((resp, delivery))
 }
 
 fn rejected(rejection: Rejection) -> Resp {
@@ -297,13 +408,13 @@ fn with_type(mut resp: Resp, content_type: &'static str) -> Resp {
     resp
 }
 
-fn text(status: u16, body: impl Into<String>) -> Resp {
+pub(crate) fn text(status: u16, body: impl Into<String>) -> Resp {
     let mut resp = Response::new(Full::new(Bytes::from(body.into())));
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     with_type(resp, "text/plain; charset=utf-8")
 }
 
-fn json(status: u16, value: &impl Serialize) -> Resp {
+pub(crate) fn json(status: u16, value: &impl Serialize) -> Resp {
     let body = serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     with_type(text(status, body), "application/json")
 }
