@@ -6,7 +6,7 @@ mod pipeline_support;
 use std::time::Duration;
 
 use flowlog_emulator::Fault;
-use flowlog_forwarder::{ObjectError, ObjectOutcome};
+use flowlog_forwarder::{ObjectError, ObjectOutcome, ObjectReport};
 use pipeline_support::{BUCKET, Bed, assert_balanced, flow_log, gzip, key, parquet, ports};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -75,11 +75,13 @@ async fn a_licence_exceeded_window_dead_letters_and_replay_completes_the_records
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_run_that_fails_at_batch_k_is_resumed_without_resending_accepted_batches()
--> anyhow::Result<()> {
-    // Arrange: uploads 1 and 2 pass, then every upload is rejected, and the dead-letter
-    // directory cannot be written (a file sits where it should be): the run fails at batch 2.
+/// Forwards `body` under `key` with uploads 1 and 2 accepted, then every upload rejected and
+/// the dead-letter directory unwritable (the run fails at batch 2); then fixes both and
+/// forwards again. Returns both reports.
+async fn fail_at_batch_k_then_resume(
+    body: Vec<u8>,
+    key: &str,
+) -> anyhow::Result<(Bed, ObjectReport, ObjectReport)> {
     let bed = Bed::start().await?;
     bed.emu.ingest().faults(vec![
         Fault::delay(Duration::from_millis(1)).times(2),
@@ -87,10 +89,25 @@ async fn a_run_that_fails_at_batch_k_is_resumed_without_resending_accepted_batch
     ])?;
     let blocker = bed.state.path().join("deadletter");
     std::fs::write(&blocker, b"not a directory")?;
-    let key = key("resume");
-    bed.put(&key, gzip(flow_log(35).as_bytes())).await?;
+    bed.put(key, body).await?;
     let forwarder = bed.forwarder(|s| s.uploads_in_flight = 1).await?;
-    let first = forwarder.forward_object(BUCKET, &key).await;
+    let first = forwarder.forward_object(BUCKET, key).await;
+    bed.emu.ingest().clear_faults();
+    std::fs::remove_file(&blocker)?;
+    let second = forwarder.forward_object(BUCKET, key).await;
+    Ok((bed, first, second))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_that_fails_at_batch_k_is_resumed_without_resending_accepted_batches()
+-> anyhow::Result<()> {
+    // Arrange, Act: 35 records in batches of 10; the first run fails at batch 2, the retry
+    // (the cause fixed) resumes.
+    let (bed, first, second) =
+        fail_at_batch_k_then_resume(gzip(flow_log(35).as_bytes()), &key("resume")).await?;
+
+    // Assert: the first run failed with 15 records unsent; only those were sent again, and
+    // every record arrived exactly once.
     assert_balanced(&first);
     assert!(
         matches!(
@@ -100,13 +117,6 @@ async fn a_run_that_fails_at_batch_k_is_resumed_without_resending_accepted_batch
         "{first}"
     );
     assert_eq!((first.records_sent, first.unsent_records), (20, 15));
-
-    // Act: the cause is fixed and the invocation retried.
-    bed.emu.ingest().clear_faults();
-    std::fs::remove_file(&blocker)?;
-    let second = forwarder.forward_object(BUCKET, &key).await;
-
-    // Assert: only the rest was sent; every record arrived exactly once.
     assert_balanced(&second);
     assert!(
         matches!(second.outcome, ObjectOutcome::Delivered),
@@ -123,32 +133,19 @@ async fn a_run_that_fails_at_batch_k_is_resumed_without_resending_accepted_batch
 #[tokio::test(flavor = "multi_thread")]
 async fn a_parquet_object_that_failed_at_batch_k_resumes_from_the_row_its_marker_names()
 -> anyhow::Result<()> {
-    // Arrange: as above, with the 35 records as Parquet rows in row groups of 8 (batches of
-    // 10 records cut across row groups); the marker counts rows.
-    let bed = Bed::start().await?;
-    bed.emu.ingest().faults(vec![
-        Fault::delay(Duration::from_millis(1)).times(2),
-        Fault::status(400),
-    ])?;
-    let blocker = bed.state.path().join("deadletter");
-    std::fs::write(&blocker, b"not a directory")?;
+    // Arrange, Act: as above, with the 35 records as Parquet rows in row groups of 8 (batches
+    // of 10 records cut across row groups); the marker counts rows.
     let key = key("resume-parquet").replace(".log.gz", ".log.parquet");
-    bed.put(&key, parquet(&flow_log(35), 8)?).await?;
-    let forwarder = bed.forwarder(|s| s.uploads_in_flight = 1).await?;
-    let first = forwarder.forward_object(BUCKET, &key).await;
+    let (bed, first, second) =
+        fail_at_batch_k_then_resume(parquet(&flow_log(35), 8)?, &key).await?;
+
+    // Assert
     assert_balanced(&first);
     assert_eq!(
         (first.records_sent, first.unsent_records),
         (20, 15),
         "{first}"
     );
-
-    // Act
-    bed.emu.ingest().clear_faults();
-    std::fs::remove_file(&blocker)?;
-    let second = forwarder.forward_object(BUCKET, &key).await;
-
-    // Assert
     assert_balanced(&second);
     assert!(
         matches!(second.outcome, ObjectOutcome::Delivered),
