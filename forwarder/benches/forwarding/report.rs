@@ -178,43 +178,25 @@ impl Report {
             );
         }
         for case in &self.cases {
-            let (Some(usage), Some(rate)) =
+            if let (Some(usage), Some(rate)) =
                 (&case.forward_s3_state, case.forward_s3_state_records_per_s)
-            else {
-                continue;
-            };
-            let _ = writeln!(
-                out,
-                "{:<8} {:>10} {:>11.0} {:>9.1} {:>7} {:>7.2} {:>8.2} {:>6.1} MB   progress markers in S3, {} ms per request",
-                case.format,
-                case.records,
-                rate,
-                case.input_bytes as f64 / 1e6 / usage.wall_s,
-                "",
-                usage.cpu_s(),
-                usage.wall_s,
-                usage.max_rss_bytes as f64 / 1e6,
-                case.s3_latency_ms.unwrap_or(0),
-            );
+            {
+                let note = format!(
+                    "progress markers in S3, {} ms per request",
+                    case.s3_latency_ms.unwrap_or(0)
+                );
+                variant_row(&mut out, case, usage, rate, &note);
+            }
         }
         for case in &self.cases {
-            let (Some(usage), Some(rate)) = (&case.parquet, case.parquet_records_per_s) else {
-                continue;
-            };
-            let _ = writeln!(
-                out,
-                "{:<8} {:>10} {:>11.0} {:>9.1} {:>7} {:>7.2} {:>8.2} {:>6.1} MB   the same rows as Parquet ({:.1} MB; text gzip {:.1} MB)",
-                case.format,
-                case.records,
-                rate,
-                case.input_bytes as f64 / 1e6 / usage.wall_s,
-                "",
-                usage.cpu_s(),
-                usage.wall_s,
-                usage.max_rss_bytes as f64 / 1e6,
-                case.parquet_bytes.unwrap_or(0) as f64 / 1e6,
-                case.input_gzip_bytes as f64 / 1e6,
-            );
+            if let (Some(usage), Some(rate)) = (&case.parquet, case.parquet_records_per_s) {
+                let note = format!(
+                    "the same rows as Parquet ({:.1} MB; text gzip {:.1} MB)",
+                    case.parquet_bytes.unwrap_or(0) as f64 / 1e6,
+                    case.input_gzip_bytes as f64 / 1e6,
+                );
+                variant_row(&mut out, case, usage, rate, &note);
+            }
         }
         let _ = writeln!(
             out,
@@ -272,4 +254,21 @@ impl Report {
 
 fn opt<T>(value: Option<T>, show: impl FnOnce(T) -> String) -> String {
     value.map_or_else(|| "-".to_owned(), show)
+}
+
+/// A row of the end-to-end table for a variant of a case (markers in S3, Parquet): its own
+/// speed, CPU, wall and memory, and what the variant is.
+fn variant_row(out: &mut String, case: &CaseResult, usage: &Usage, rate: f64, note: &str) {
+    let _ = writeln!(
+        out,
+        "{:<8} {:>10} {:>11.0} {:>9.1} {:>7} {:>7.2} {:>8.2} {:>6.1} MB   {note}",
+        case.format,
+        case.records,
+        rate,
+        case.input_bytes as f64 / 1e6 / usage.wall_s,
+        "",
+        usage.cpu_s(),
+        usage.wall_s,
+        usage.max_rss_bytes as f64 / 1e6,
+    );
 }
