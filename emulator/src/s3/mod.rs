@@ -3,6 +3,7 @@
 //!
 //! Layout:
 //! - [`settings`]: credentials, region, object size cap (defaults documented there).
+//! - `auth`: the one accepted key pair; `InvalidAccessKeyId` naming it for any other.
 //! - `server`: binding, the hyper-util accept loop, request ids, chunked bodies without a
 //!   length, graceful shutdown ([`S3Server`]).
 //! - `backend`: the `s3s::S3` implementation, one thin method per operation, delegating to:
@@ -21,6 +22,7 @@
 
 mod acl;
 mod attributes;
+mod auth;
 mod backend;
 mod body;
 mod bucket_config;

@@ -11,15 +11,15 @@ use base64::Engine as _;
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Limited};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use s3s::auth::SimpleAuth;
 use s3s::service::{S3Service, S3ServiceBuilder};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::auth::EmulatorAuth;
 use super::backend::{Backend, RequestContext};
 use super::settings::S3Settings;
 use crate::notify::Notifier;
@@ -80,6 +80,7 @@ impl S3Server {
         let limits = Limits {
             latency: settings.latency,
             max_body: settings.max_object_size,
+            header_read_timeout: settings.header_read_timeout,
         };
         let service = build_service(settings, notifier);
         let shutdown = CancellationToken::new();
@@ -125,7 +126,7 @@ impl Drop for S3Server {
 /// `s3s_aws::Client::from(service)` (fast tests), or for serving it in another HTTP stack.
 #[must_use]
 pub fn build_service(settings: S3Settings, notifier: Notifier) -> S3Service {
-    let auth = SimpleAuth::from_single(settings.access_key.clone(), settings.secret_key.clone());
+    let auth = EmulatorAuth::new(&settings.access_key, &settings.secret_key);
     let mut builder = S3ServiceBuilder::new(Backend::new(Arc::new(settings), notifier));
     builder.set_auth(auth);
     builder.build()
@@ -137,6 +138,8 @@ struct Limits {
     latency: Duration,
     /// The largest body buffered for a request sent without a length.
     max_body: u64,
+    /// Time a client gets to send a request's headers before its connection is closed.
+    header_read_timeout: Duration,
 }
 
 async fn accept_loop(
@@ -146,7 +149,12 @@ async fn accept_loop(
     shutdown: CancellationToken,
 ) {
     let graceful = GracefulShutdown::new();
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // Without a timer hyper never times out a request whose headers stop arriving.
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
     loop {
         let accepted = tokio::select! {
             () = shutdown.cancelled() => break,
