@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
+use aws_sdk_s3::error::ProvideErrorMetadata as _;
 use flowlog_emulator::Emulator;
 use flowlog_emulator::runtime_api::LambdaRuntimeApi;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -51,4 +52,41 @@ async fn the_emulator_builder_sets_the_runtime_api_header_timeout_too() -> Resul
         .start()
         .await?;
     stalls_then_is_closed(emulator.lambda_runtime().addr().parse()?).await
+}
+
+#[tokio::test]
+async fn an_unknown_access_key_is_told_which_key_id_the_emulator_expects() -> Result<()> {
+    let emulator = Emulator::builder()
+        .credentials("expected-key-id", "expected-secret")
+        .start()
+        .await?;
+    let stranger = aws_sdk_s3::config::Credentials::new(
+        "AKIAIOSFODNN7EXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        None,
+        None,
+        "test",
+    );
+    let s3 =
+        aws_sdk_s3::Client::from_conf(emulator.s3_config().credentials_provider(stranger).build());
+
+    let err = s3
+        .list_buckets()
+        .send()
+        .await
+        .expect_err("a stranger's key is refused");
+
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    let err = err.into_service_error();
+    let message = err.message().unwrap_or_default().to_owned();
+    assert_eq!(err.code(), Some("InvalidAccessKeyId"), "{message}");
+    assert_eq!(status, Some(403));
+    assert!(
+        message.starts_with("The AWS Access Key Id you provided does not exist in our records."),
+        "{message}"
+    );
+    assert!(message.contains("\"expected-key-id\""), "{message}");
+    assert!(message.contains("--access-key"), "{message}");
+    assert!(!message.contains("expected-secret"), "{message}");
+    Ok(())
 }
