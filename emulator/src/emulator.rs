@@ -103,6 +103,15 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Time a client of the S3 or the Lambda Runtime API gets to send a request's headers
+    /// before its connection is closed (default 10 s): a client that sends part of a request
+    /// and then nothing does not hold a connection forever.
+    pub fn header_read_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.s3.header_read_timeout = timeout;
+        self.lambda = self.lambda.header_read_timeout(timeout);
+        self
+    }
+
     /// Where the S3 listens (default `127.0.0.1:0`, an ephemeral port).
     pub fn s3_addr(mut self, addr: SocketAddr) -> Self {
         self.s3_addr = addr;

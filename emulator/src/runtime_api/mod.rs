@@ -154,6 +154,7 @@ pub struct LambdaRuntimeApiBuilder {
     retry_delays: Vec<Duration>,
     max_retry_attempts: u8,
     addr: SocketAddr,
+    header_read_timeout: Duration,
 }
 
 impl Default for LambdaRuntimeApiBuilder {
@@ -165,6 +166,7 @@ impl Default for LambdaRuntimeApiBuilder {
             retry_delays: DEFAULT_RETRY_DELAYS.to_vec(),
             max_retry_attempts: 2,
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            header_read_timeout: crate::s3::settings::DEFAULT_HEADER_READ_TIMEOUT,
         }
     }
 }
@@ -202,6 +204,14 @@ impl LambdaRuntimeApiBuilder {
     #[must_use]
     pub fn max_retry_attempts(mut self, retries: u8) -> Self {
         self.max_retry_attempts = retries;
+        self
+    }
+
+    /// Time a client gets to send a request's headers before its connection is closed
+    /// (default 10 s), so a client that stops mid-request holds no connection forever.
+    #[must_use]
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
         self
     }
 
@@ -262,6 +272,7 @@ impl LambdaRuntimeApiBuilder {
         tokio::spawn(server::serve(
             book.clone(),
             listener,
+            self.header_read_timeout,
             stop.clone().cancelled_owned(),
         ));
         Ok(LambdaRuntimeApi { book, addr })
@@ -278,7 +289,7 @@ impl LambdaRuntimeApiBuilder {
     ) -> Result<(), RuntimeApiError> {
         let stop = CancellationToken::new();
         let book = self.book(stop.clone())?;
-        server::serve(book, listener, shutdown).await;
+        server::serve(book, listener, self.header_read_timeout, shutdown).await;
         stop.cancel();
         Ok(())
     }

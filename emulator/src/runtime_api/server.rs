@@ -2,12 +2,13 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -24,11 +25,19 @@ const PREFIX: &str = "/2018-06-01/runtime/";
 type Resp = Response<Full<Bytes>>;
 
 /// Serves until `shutdown` resolves; open connections (long polls included) are then dropped.
+/// A client that does not send a request's headers within `header_read_timeout` is
+/// disconnected (a long poll waits after its headers arrived, so it is not affected).
 pub(crate) async fn serve(
     book: Arc<Book>,
     listener: TcpListener,
+    header_read_timeout: Duration,
     shutdown: impl Future<Output = ()>,
 ) {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
@@ -37,13 +46,14 @@ pub(crate) async fn serve(
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
                 let book = book.clone();
+                let builder = builder.clone();
                 connections.spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
                         let book = book.clone();
                         async move { Ok::<_, std::convert::Infallible>(route(&book, req).await) }
                     });
                     // Errors here are client disconnects: nothing to report.
-                    let _ = auto::Builder::new(TokioExecutor::new())
+                    let _ = builder
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
                 });

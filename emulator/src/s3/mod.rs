@@ -3,6 +3,8 @@
 //!
 //! Layout:
 //! - [`settings`]: credentials, region, object size cap (defaults documented there).
+//! - `bucket_name`: S3's general purpose bucket naming rules (`InvalidBucketName`).
+//! - `auth`: the one accepted key pair; `InvalidAccessKeyId` naming it for any other.
 //! - `server`: binding, the hyper-util accept loop, request ids, chunked bodies without a
 //!   length, graceful shutdown ([`S3Server`]).
 //! - `backend`: the `s3s::S3` implementation, one thin method per operation, delegating to:
@@ -16,14 +18,17 @@
 //!     (CompleteMultipartUpload), `uploads` (ListParts, ListMultipartUploads),
 //!   - `listing` (ListObjects v1/v2), `list_versions` (ListObjectVersions),
 //!   - `notification_config` (notification configuration, firing events).
+//! - `xml_body`: the 4 MiB bound on XML request bodies, bounded log excerpts, S3's messages.
 //! - `store`: the data model; `body`: size cap and checksum verification of uploads;
 //!   `checksums`: checksum types and composite / full-object values.
 
 mod acl;
 mod attributes;
+mod auth;
 mod backend;
 mod body;
 mod bucket_config;
+mod bucket_name;
 mod buckets;
 mod checksums;
 mod complete;
@@ -42,6 +47,7 @@ mod tagging;
 mod uploads;
 mod versioning;
 mod versions;
+mod xml_body;
 
 pub use server::{S3Server, ServeError, build_service};
 pub use settings::S3Settings;

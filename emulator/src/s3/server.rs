@@ -11,17 +11,19 @@ use base64::Engine as _;
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Limited};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use s3s::auth::SimpleAuth;
 use s3s::service::{S3Service, S3ServiceBuilder};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::auth::EmulatorAuth;
 use super::backend::{Backend, RequestContext};
+use super::bucket_name::{self, S3BucketNames};
 use super::settings::S3Settings;
+use super::xml_body;
 use crate::notify::Notifier;
 
 /// How long in-flight requests get to finish once shutdown starts.
@@ -80,6 +82,7 @@ impl S3Server {
         let limits = Limits {
             latency: settings.latency,
             max_body: settings.max_object_size,
+            header_read_timeout: settings.header_read_timeout,
         };
         let service = build_service(settings, notifier);
         let shutdown = CancellationToken::new();
@@ -125,9 +128,16 @@ impl Drop for S3Server {
 /// `s3s_aws::Client::from(service)` (fast tests), or for serving it in another HTTP stack.
 #[must_use]
 pub fn build_service(settings: S3Settings, notifier: Notifier) -> S3Service {
-    let auth = SimpleAuth::from_single(settings.access_key.clone(), settings.secret_key.clone());
+    let auth = EmulatorAuth::new(&settings.access_key, &settings.secret_key);
     let mut builder = S3ServiceBuilder::new(Backend::new(Arc::new(settings), notifier));
     builder.set_auth(auth);
+    builder.set_validation(S3BucketNames);
+    // The same bound s3s applies when it is served without this module's server layer.
+    let mut config = s3s::config::S3Config::default();
+    config.xml_max_body_size = xml_body::MAX_XML_BODY;
+    builder.set_config(Arc::new(s3s::config::StaticConfigProvider::new(Arc::new(
+        config,
+    ))));
     builder.build()
 }
 
@@ -137,6 +147,8 @@ struct Limits {
     latency: Duration,
     /// The largest body buffered for a request sent without a length.
     max_body: u64,
+    /// Time a client gets to send a request's headers before its connection is closed.
+    header_read_timeout: Duration,
 }
 
 async fn accept_loop(
@@ -146,7 +158,12 @@ async fn accept_loop(
     shutdown: CancellationToken,
 ) {
     let graceful = GracefulShutdown::new();
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // Without a timer hyper never times out a request whose headers stop arriving.
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
     loop {
         let accepted = tokio::select! {
             () = shutdown.cancelled() => break,
@@ -205,7 +222,21 @@ async fn handle(
         peer,
     };
     req.extensions_mut().insert(ctx.clone());
-    let req = if sent_without_length(&req) {
+    if let Some(err) = invalid_bucket(&req) {
+        return Ok(error_response(err, &ctx).await);
+    }
+    // A document's body is read (bounded) here, so s3s never buffers an unbounded one and a
+    // malformed one can be logged as an excerpt.
+    let mut document = None;
+    let req = if xml_body::carries_document(&req) {
+        match xml_body::read_document(req).await {
+            Ok((req, bytes)) => {
+                document = Some(bytes);
+                req
+            }
+            Err(err) => return Ok(error_response(err, &ctx).await),
+        }
+    } else if sent_without_length(&req) {
         match with_buffered_body(req, limits.max_body).await {
             Ok(req) => req,
             Err(err) => return Ok(error_response(err, &ctx).await),
@@ -237,9 +268,35 @@ async fn handle(
         headers.insert("x-amz-id-2", v);
     }
     if resp.status().is_client_error() || resp.status().is_server_error() {
-        resp = with_request_id_in_error(resp, &ctx).await;
+        let code;
+        (resp, code) = with_request_id_in_error(resp, &ctx).await;
+        if code.as_deref() == Some("MalformedXML")
+            && let Some(body) = document
+        {
+            tracing::warn!(
+                request_id = %ctx.request_id,
+                bytes = body.len(),
+                excerpt = %xml_body::excerpt(&body),
+                "emulated S3 refused a malformed XML body"
+            );
+        }
     }
     Ok(resp)
+}
+
+/// `InvalidBucketName` naming the broken rule, for a path-style request whose bucket S3
+/// would refuse.
+fn invalid_bucket<B>(req: &http::Request<B>) -> Option<s3s::S3Error> {
+    let path = req.uri().path().trim_start_matches('/');
+    let bucket = path.split('/').next().filter(|b| !b.is_empty())?;
+    let reason = bucket_name::check(bucket).err()?;
+    Some(s3s::S3Error::with_message(
+        s3s::S3ErrorCode::InvalidBucketName,
+        format!(
+            "The specified bucket is not valid: the name \"{}\" {reason}",
+            xml_body::excerpt(bucket.as_bytes())
+        ),
+    ))
 }
 
 /// Whether a request streams a body with chunked transfer encoding and no `Content-Length`
@@ -301,13 +358,15 @@ async fn error_response(err: s3s::S3Error, ctx: &RequestContext) -> http::Respon
     if let Ok(v) = http::HeaderValue::from_str(&ctx.host_id) {
         headers.insert("x-amz-id-2", v);
     }
-    with_request_id_in_error(resp, ctx).await
+    with_request_id_in_error(resp, ctx).await.0
 }
 
+/// Adds `<RequestId>`/`<HostId>` to an error document, and S3's own `<Message>` where s3s
+/// left it out; returns the document's `<Code>`.
 async fn with_request_id_in_error(
     resp: http::Response<s3s::Body>,
     ctx: &RequestContext,
-) -> http::Response<s3s::Body> {
+) -> (http::Response<s3s::Body>, Option<String>) {
     let (mut parts, body) = resp.into_parts();
     let bytes = match body.collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -317,19 +376,37 @@ async fn with_request_id_in_error(
         }
     };
     let text = String::from_utf8_lossy(&bytes);
+    let code = element(&text, "Code").map(str::to_owned);
+    let mut extra = String::new();
+    if !text.contains("<Message>")
+        && let Some(message) = code.as_deref().and_then(xml_body::standard_message)
+    {
+        extra.push_str(&format!("<Message>{message}</Message>"));
+    }
+    if !text.contains("<RequestId>") {
+        extra.push_str(&format!(
+            "<RequestId>{}</RequestId><HostId>{}</HostId>",
+            ctx.request_id, ctx.host_id
+        ));
+    }
     let rewritten = match text.rfind("</Error>") {
-        Some(at) if !text.contains("<RequestId>") => {
-            let extra = format!(
-                "<RequestId>{}</RequestId><HostId>{}</HostId>",
-                ctx.request_id, ctx.host_id
-            );
-            format!("{}{}{}", &text[..at], extra, &text[at..])
-        }
-        _ => text.into_owned(),
+        Some(at) => format!("{}{}{}", &text[..at], extra, &text[at..]),
+        None => text.into_owned(),
     };
     parts.headers.insert(
         http::header::CONTENT_LENGTH,
         http::HeaderValue::from(rewritten.len()),
     );
-    http::Response::from_parts(parts, s3s::Body::from(rewritten))
+    (
+        http::Response::from_parts(parts, s3s::Body::from(rewritten)),
+        code,
+    )
+}
+
+/// The text of the first `<name>…</name>` element of a small, trusted document.
+fn element<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+    let open = format!("<{name}>");
+    let start = text.find(&open)? + open.len();
+    let len = text[start..].find(&format!("</{name}>"))?;
+    Some(&text[start..start + len])
 }

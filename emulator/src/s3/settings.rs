@@ -11,6 +11,9 @@ pub const DEFAULT_SECRET_KEY: &str = "flowlog-secret";
 pub const DEFAULT_REGION: &str = "us-east-1";
 /// Default object size cap: 1 GiB (objects live in memory).
 pub const DEFAULT_MAX_OBJECT_SIZE: u64 = 1 << 30;
+/// Default time a client gets to send a request's headers before its connection is closed:
+/// a client that sends part of a request and then nothing (slowloris) holds no socket forever.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How the emulated S3 authenticates and what it accepts.
 #[derive(Clone, PartialEq, Eq)]
@@ -27,6 +30,9 @@ pub struct S3Settings {
     /// byte (tens of milliseconds): what makes a client that waits on every small PUT slow
     /// here too. Zero by default.
     pub latency: Duration,
+    /// Time a client gets to send a request's headers (request line included) before its
+    /// connection is closed; see [`DEFAULT_HEADER_READ_TIMEOUT`].
+    pub header_read_timeout: Duration,
 }
 
 impl Default for S3Settings {
@@ -37,6 +43,7 @@ impl Default for S3Settings {
             region: DEFAULT_REGION.to_owned(),
             max_object_size: DEFAULT_MAX_OBJECT_SIZE,
             latency: Duration::ZERO,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
         }
     }
 }
@@ -49,6 +56,7 @@ impl fmt::Debug for S3Settings {
             .field("region", &self.region)
             .field("max_object_size", &self.max_object_size)
             .field("latency", &self.latency)
+            .field("header_read_timeout", &self.header_read_timeout)
             .finish()
     }
 }
