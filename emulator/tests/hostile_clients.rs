@@ -247,3 +247,70 @@ async fn bucket_names_s3_refuses_get_invalid_bucket_name() -> Result<()> {
     assert!(listed.buckets().is_empty(), "{:?}", listed.buckets());
     Ok(())
 }
+
+/// The `serve` binary's log, after one malformed 300 KB notification configuration.
+#[tokio::test]
+async fn the_binary_logs_a_malformed_body_as_a_bounded_excerpt() -> Result<()> {
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_flowlog-emulator"))
+        .arg("serve")
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    // Drained as it comes, so a long line can never block the server on a full pipe.
+    let stderr = child.stderr.take();
+    let drained = std::thread::spawn(move || {
+        let mut log = String::new();
+        if let Some(mut err) = stderr {
+            let _ = std::io::Read::read_to_string(&mut err, &mut log);
+        }
+        log
+    });
+    let mut first = String::new();
+    if let Some(out) = child.stdout.take() {
+        std::io::BufReader::new(out).read_line(&mut first)?;
+    }
+    let addresses: serde_json::Value = serde_json::from_str(&first)?;
+    let endpoint = addresses["s3"].as_str().unwrap_or_default().to_owned();
+    let credentials =
+        aws_sdk_s3::config::Credentials::new("flowlog", "flowlog-secret", None, None, "test");
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::new()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .force_path_style(true)
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .credentials_provider(credentials)
+            .build(),
+    );
+    let sent = async {
+        s3.create_bucket().bucket("logged").send().await?;
+        let garbage = format!("<NotificationConfiguration><Oops{}", "z".repeat(300_000));
+        refusal(
+            s3.put_bucket_notification_configuration()
+                .bucket("logged")
+                .notification_configuration(NotificationConfiguration::builder().build())
+                .customize()
+                .mutate_request(move |req| {
+                    let len = garbage.len();
+                    *req.body_mut() = SdkBody::from(garbage.clone());
+                    req.headers_mut().insert("content-length", len.to_string());
+                })
+                .send()
+                .await,
+        )
+    }
+    .await;
+    child.kill()?;
+    child.wait()?;
+    let log = drained.join().unwrap_or_default();
+
+    let (code, _, _) = sent?;
+    assert_eq!(code, "MalformedXML");
+    assert!(log.contains("malformed XML body"), "{log}");
+    assert!(log.contains("…(+"), "{log}");
+    let longest = log.lines().map(str::len).max().unwrap_or(0);
+    assert!(longest < 4096, "a log line of {longest} bytes");
+    Ok(())
+}
