@@ -188,6 +188,20 @@ pub(crate) fn requested(
     Ok(Some(grants))
 }
 
+/// The ACL a Put*Acl call must carry (S3 answers `MissingSecurityHeader` without one).
+fn required(
+    canned_acl: Option<&str>,
+    headers: &GrantHeaders<'_>,
+    policy: Option<AccessControlPolicy>,
+) -> S3Result<Vec<Grant>> {
+    requested(canned_acl, headers, policy)?.ok_or_else(|| {
+        s3_error!(
+            MissingSecurityHeader,
+            "Send an ACL: x-amz-acl, an x-amz-grant-* header, or an AccessControlPolicy body"
+        )
+    })
+}
+
 fn is_owner_only(grants: &[Grant]) -> bool {
     grants.iter().all(|g| {
         g.grantee.as_ref().is_some_and(|e| {
@@ -273,17 +287,11 @@ impl Backend {
             write: input.grant_write.as_deref(),
             write_acp: input.grant_write_acp.as_deref(),
         };
-        let grants = requested(
+        let grants = required(
             input.acl.as_ref().map(BucketCannedACL::as_str),
             &headers,
             input.access_control_policy,
-        )?
-        .ok_or_else(|| {
-            s3_error!(
-                MissingSecurityHeader,
-                "Send an ACL: x-amz-acl, an x-amz-grant-* header, or an AccessControlPolicy body"
-            )
-        })?;
+        )?;
         let mut buckets = self.store.lock();
         let b = buckets
             .get_mut(&input.bucket)
@@ -323,17 +331,11 @@ impl Backend {
             write: input.grant_write.as_deref(),
             write_acp: input.grant_write_acp.as_deref(),
         };
-        let grants = requested(
+        let grants = required(
             input.acl.as_ref().map(ObjectCannedACL::as_str),
             &headers,
             input.access_control_policy,
-        )?
-        .ok_or_else(|| {
-            s3_error!(
-                MissingSecurityHeader,
-                "Send an ACL: x-amz-acl, an x-amz-grant-* header, or an AccessControlPolicy body"
-            )
-        })?;
+        )?;
         self.check_object_acl(&input.bucket, &grants)?;
         self.with_object_mut(
             &input.bucket,
