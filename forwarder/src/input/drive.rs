@@ -327,3 +327,48 @@ impl<'c, 's, S: BatchSink> Driver<'c, 's, S> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::ops::ControlFlow;
+    use std::sync::Arc;
+
+    use super::{Input, ReadJob, read_object};
+    use crate::batch::BatchLimits;
+    use crate::config::LogTypeConfig;
+    use crate::records::ObjectContext;
+
+    /// Every record's JSON and the summary's counts, reading `input`.
+    fn read(input: Input<&[u8]>) -> (Vec<Vec<u8>>, u64, u64) {
+        let config = LogTypeConfig::builtin_vpc();
+        let ctx = ObjectContext {
+            bucket: "b".into(),
+            key: "k".into(),
+            now_ms: 0,
+        };
+        let limits = BatchLimits {
+            max_records: 2,
+            ..BatchLimits::default()
+        };
+        let mut bodies = Vec::new();
+        let end = read_object(
+            input,
+            ReadJob::new(&config, ctx, limits),
+            &mut |batch: super::NumberedBatch<crate::batch::SealedBatch>| {
+                bodies.push(batch.batch.json.clone());
+                ControlFlow::Continue(())
+            },
+        );
+        (bodies, end.accounting.lines, end.accounting.records)
+    }
+
+    #[test]
+    fn text_read_by_offsets_gives_what_the_stream_gives() {
+        let text = "version srcaddr start\n2 10.0.0.1 1418530010\n2 10.0.0.2 1418530011\n2 10.0.0.3 1418530012\n";
+        let streamed = read(Input::Stream(text.as_bytes()));
+        let by_offsets = read(Input::Ranges(Arc::new(bytes::Bytes::from(text))));
+        assert_eq!(streamed.1, 4);
+        assert_eq!((streamed.2, streamed.0.len()), (3, 2));
+        assert_eq!(by_offsets, streamed);
+    }
+}
